@@ -1,0 +1,3 @@
+from micrograd.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,400 @@
+"""A scalar reverse-mode autodiff engine.
+
+A `Value` remembers its parents and the `Primitive` that made it.  A primitive is a
+forward function and the rule for its partial derivatives, written once, side by
+side in the table below.  The same rule serves `backward()` (called with floats)
+and `grad(create_graph=True)` (called with the Values themselves, so the
+derivative is itself a graph that can be differentiated again).
+
+Nodes hold no closures, so a graph has no reference cycles and is freed by
+reference counting the moment its root is dropped.
+
+Numerics: every primitive is stable over all finite inputs.  Overflow follows
+IEEE semantics (``exp(1000)`` is ``inf``).  Leaving an operation's domain (log
+of a non-positive number, sqrt of a negative, 0 to a negative power, a negative
+base to a fractional power, division by zero) raises `DomainError`, which names
+the operation and the operand, and so does an infinite derivative met during
+backward (sqrt at 0).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, Union
+
+Number = Union[int, float]
+Scalar = Union["Value", int, float]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class DomainError(ValueError):
+    """An operation was applied outside its mathematical domain."""
+
+    def __init__(self, op: str, operand: float, why: str) -> None:
+        super().__init__(f"{op}: {why} (got {operand!r})")
+        self.op, self.operand = op, operand
+
+
+# ---------------------------------------------------------------- grad mode
+_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("micrograd_grad_enabled", default=True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are being recorded in this thread / context."""
+    return _grad_enabled.get()
+
+
+class no_grad:
+    """Record nothing inside: for evaluation and for optimizer updates.
+
+    Works as a context manager and as a decorator.  The flag is a context
+    variable, so other threads (and asyncio tasks) keep recording.
+    """
+
+    def __enter__(self) -> None:
+        self._token = _grad_enabled.set(False)
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_enabled.reset(self._token)
+
+    def __call__(self, fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- primitives
+class Primitive:
+    """A scalar operation: its forward function and its partial derivatives.
+
+    ``forward(*xs[, const])`` maps floats to a float.  ``partials(*xs, out[, const])``
+    returns d out / d x_i for every parent; it receives floats during `backward()`
+    and Values under ``grad(create_graph=True)``, so write it with arithmetic and
+    with primitives (``micrograd.exp``, ``micrograd.cos`` ...), which accept both.
+    ``const`` is an optional non-differentiable parameter (a slope, an exponent).
+
+    Calling a primitive on floats returns a float; on any `Value`, a recorded Value::
+
+        cube = Primitive("cube", lambda x: x ** 3, lambda x, out: (3 * x ** 2,))
+        y = cube(Value(2.0))        # y.data == 8.0; y.backward() gives 12.0
+    """
+
+    __slots__ = ("name", "forward", "partials")
+
+    def __init__(self, name: str, forward: Callable[..., float], partials: Callable[..., Sequence[Any]]) -> None:
+        self.name, self.forward, self.partials = name, forward, partials
+
+    def __call__(self, *args: Scalar) -> Any:
+        if any(isinstance(a, Value) for a in args):
+            return _record(self, tuple(a if isinstance(a, Value) else _constant(a) for a in args))
+        return self.forward(*(_to_float(a) for a in args))
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+
+def _checked(op: str, ok: Callable[..., bool], why: str, fn: Callable[..., float]) -> Callable[..., float]:
+    """Wrap a float function with a domain check and IEEE overflow (inf)."""
+
+    def forward(*xs: float) -> float:
+        if not ok(*xs):
+            raise DomainError(op, xs[0], why)
+        try:
+            return fn(*xs)
+        except OverflowError:
+            return math.inf
+
+    return forward
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _pow_ok(x: float, c: float) -> bool:
+    return not (x == 0 and c < 0) and not (x < 0 and c != int(c))
+
+
+def _sign(x: Any) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+def _dot(*xs: float) -> float:  # xs = (bias, w0, x0, w1, x1, ...): summed left to right like micrograd
+    acc = xs[0]
+    for w, x in zip(xs[1::2], xs[2::2]):
+        acc += w * x
+    return acc
+
+
+def _dot_partials(*args: Any) -> list[Any]:  # d/d bias = 1, d/d w_i = x_i, d/d x_i = w_i
+    xs = args[:-1]
+    d = list(xs)
+    d[0], d[1::2], d[2::2] = 1.0, xs[2::2], xs[1::2]
+    return d
+
+
+# name                 forward                                                     partials (xs..., out[, const])
+ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
+MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
+DIV = Primitive("/", _checked("div", lambda a, b: b != 0, "division by zero", lambda a, b: a / b),
+                lambda a, b, out: (1.0 / b, -out / b))
+POW = Primitive("**", _checked("pow", lambda a, b: a > 0 or (a == 0 and b > 0), "base must be > 0 "
+                               "(or 0 with a positive exponent) when the exponent is a Value", math.pow),
+                lambda a, b, out: (b * a ** (b - 1.0), out * log(a) if a > 0 else 0.0))
+SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,))
+SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,))
+POWC = Primitive("**{}", _checked("pow", _pow_ok, "0 to a negative power or a negative base to a "
+                                  "fractional power", lambda x, c: x ** c), lambda x, out, c: (c * x ** (c - 1),))
+SUM = Primitive("sum", lambda *xs: math.fsum(xs), lambda *args: (1.0,) * (len(args) - 1))
+DOT = Primitive("dot", _dot, _dot_partials)
+EXP = Primitive("exp", _checked("exp", lambda x: True, "", math.exp), lambda x, out: (out,))
+LOG = Primitive("log", _checked("log", lambda x: x > 0, "operand must be > 0", math.log), lambda x, out: (1.0 / x,))
+SQRT = Primitive("sqrt", _checked("sqrt", lambda x: x >= 0, "operand must be >= 0", math.sqrt),
+                 lambda x, out: (0.5 / out,))
+TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
+SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
+SOFTPLUS = Primitive("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (sigmoid(x),))
+RELU = Primitive("ReLU", lambda x: x if x > 0 else 0.0, lambda x, out: (1.0 if x > 0 else 0.0,))
+LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x, lambda x, out, c: (1.0 if x > 0 else c,))
+ABS = Primitive("abs", abs, lambda x, out: (_sign(x),))
+SIN = Primitive("sin", math.sin, lambda x, out: (cos(x),))
+COS = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
+
+# functions that accept floats or Values (the rules above use them for create_graph)
+exp, log, sqrt, tanh, sigmoid, softplus, relu, sin, cos = EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, SIN, COS
+
+
+def leaky_relu(x: Scalar, slope: float = 0.01) -> Any:
+    """x for x > 0, else slope * x; on a float or a Value."""
+    return x.leaky_relu(slope) if isinstance(x, Value) else LEAKY_RELU.forward(_to_float(x), _to_float(slope))
+
+
+# ---------------------------------------------------------------- Value
+def _to_float(x: object) -> float:
+    if isinstance(x, float):
+        return x
+    if isinstance(x, (str, bytes, complex)) or x is None or not hasattr(type(x), "__float__"):
+        raise TypeError(f"a Value holds a real number, not {type(x).__name__}")
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"a Value holds a real number, not {type(x).__name__}") from None
+
+
+def _constant(x: object) -> Value:
+    return Value(x, requires_grad=False)
+
+
+class Value:
+    """A scalar in a computation graph: its data, its gradient, and how it was made."""
+
+    __slots__ = ("data", "grad", "label", "requires_grad", "_prev", "_rule", "_const")
+
+    def __init__(self, data: object, *, label: str = "", requires_grad: bool = True) -> None:
+        self.data: float = _to_float(data)
+        self.grad: float = 0.0
+        self.label = label
+        self.requires_grad = requires_grad
+        self._prev: tuple[Value, ...] = ()
+        self._rule: Primitive | None = None
+        self._const: float | None = None
+
+    @property
+    def _op(self) -> str:
+        """The operation that made this node ('' for a leaf), e.g. '*' or '**2'."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        return rule.name.format(_fmt(self._const)) if self._const is not None else rule.name
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    # -- primitives as operators -------------------------------------------------------
+    def __add__(self, other: Scalar) -> Value:
+        return _record(ADD, (self, other)) if isinstance(other, Value) else _record(SHIFT, (self,), _to_float(other))
+
+    def __mul__(self, other: Scalar) -> Value:
+        return _record(MUL, (self, other)) if isinstance(other, Value) else _record(SCALE, (self,), _to_float(other))
+
+    def __truediv__(self, other: Scalar) -> Value:
+        return _record(DIV, (self, other if isinstance(other, Value) else _constant(other)))
+
+    def __pow__(self, other: Scalar) -> Value:
+        return _record(POW, (self, other)) if isinstance(other, Value) else _record(POWC, (self,), _to_float(other))
+
+    def exp(self) -> Value: return _record(EXP, (self,))
+    def log(self) -> Value: return _record(LOG, (self,))
+    def sqrt(self) -> Value: return _record(SQRT, (self,))
+    def tanh(self) -> Value: return _record(TANH, (self,))
+    def sigmoid(self) -> Value: return _record(SIGMOID, (self,))
+    def softplus(self) -> Value: return _record(SOFTPLUS, (self,))
+    def relu(self) -> Value: return _record(RELU, (self,))
+    def leaky_relu(self, slope: float = 0.01) -> Value: return _record(LEAKY_RELU, (self,), _to_float(slope))
+    def abs(self) -> Value: return _record(ABS, (self,))
+    def sin(self) -> Value: return _record(SIN, (self,))
+    def cos(self) -> Value: return _record(COS, (self,))
+    __abs__ = abs
+
+    # -- derived operators -------------------------------------------------------------
+    def __neg__(self) -> Value: return self * -1.0  # -self
+    def __radd__(self, other: Scalar) -> Value: return self + other  # other + self
+    def __sub__(self, other: Scalar) -> Value: return self + (-other)  # self - other
+    def __rsub__(self, other: Scalar) -> Value: return (-self) + other  # other - self
+    def __rmul__(self, other: Scalar) -> Value: return self * other  # other * self
+    def __rtruediv__(self, other: Scalar) -> Value: return _constant(other) / self  # other / self
+    def __rpow__(self, other: Scalar) -> Value: return _constant(other) ** self  # other ** self
+
+    # -- comparisons read the data (for max(), sorting, masks); they record nothing ----
+    def __lt__(self, other: Scalar) -> bool: return self.data < _data(other)
+    def __le__(self, other: Scalar) -> bool: return self.data <= _data(other)
+    def __gt__(self, other: Scalar) -> bool: return self.data > _data(other)
+    def __ge__(self, other: Scalar) -> bool: return self.data >= _data(other)
+    def __float__(self) -> float: return self.data
+    __hash__ = object.__hash__  # identity: Values are graph nodes, not numbers
+
+    # -- gradients ---------------------------------------------------------------------
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d self / d leaf (times `gradient`) to every leaf's `.grad`.
+
+        Leaves accumulate, as in PyTorch: k calls add exactly k times the gradient.
+        Interior nodes are reset first, so after the call each holds its gradient
+        from this pass alone (what a graph drawing should show).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a Value that does not require grad "
+                               "(made under no_grad() or from constants only)")
+        order = _topo_order((self,))
+        for node in order:
+            node.grad = 0.0
+        self.grad += _to_float(gradient)
+        for node in order:
+            g = node.grad
+            for parent, d in zip(node._prev, _local_partials(node, False)):
+                if parent.requires_grad:
+                    parent.grad += d * g
+
+
+def _data(x: Scalar) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _fmt(c: float) -> str:
+    return str(int(c)) if c == int(c) and abs(c) < 1e15 else repr(c)
+
+
+def _record(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
+    """Apply `rule` to the parents' data and, if gradients are wanted, remember how."""
+    xs = [p.data for p in parents]
+    out = Value.__new__(Value)
+    out.data = rule.forward(*xs) if const is None else rule.forward(*xs, const)
+    out.grad, out.label, out._const = 0.0, "", const
+    if _grad_enabled.get() and any(p.requires_grad for p in parents):
+        out.requires_grad, out._prev, out._rule = True, parents, rule
+    else:
+        out.requires_grad, out._prev, out._rule = False, (), None
+    return out
+
+
+def _local_partials(node: Value, as_values: bool) -> Sequence[Any]:
+    """d node / d parent for each parent: floats, or Values that extend the graph."""
+    rule, const = node._rule, node._const
+    assert rule is not None
+    xs: list[Any] = list(node._prev) if as_values else [p.data for p in node._prev]
+    xs.append(node if as_values else node.data)
+    if const is not None:
+        xs.append(const)
+    try:
+        return rule.partials(*xs)
+    except ZeroDivisionError:
+        raise DomainError(rule.name.format(_fmt(const or 0.0)), node._prev[0].data,
+                          "the derivative is infinite here") from None
+
+
+def _topo_order(roots: Iterable[Value]) -> list[Value]:
+    """The interior nodes reachable from `roots`, each before all of its parents.
+
+    Iterative depth-first search, so depth is limited by memory, not the C stack.
+    Leaves and nodes that do not require grad are never entered.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if root._rule is None or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root._prev))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p._rule is not None and p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p._prev)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
+         grad_outputs: Scalar | Sequence[Scalar] | None = None, create_graph: bool = False) -> tuple[Value, ...]:
+    """d(sum of grad_outputs[i] * outputs[i]) / d inputs[j], leaving every `.grad` untouched.
+
+    With ``create_graph=True`` the gradients are recorded Values, so they can be
+    differentiated again (derivatives of any order); otherwise they are constants.
+    An input the outputs do not depend on gets 0.
+    """
+    outs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Value) else list(inputs)
+    if grad_outputs is None:
+        seeds: list[Any] = [1.0] * len(outs)
+    else:
+        seeds = [grad_outputs] if not isinstance(grad_outputs, Sequence) else list(grad_outputs)
+    if len(seeds) != len(outs):
+        raise ValueError(f"grad_outputs has {len(seeds)} entries for {len(outs)} outputs")
+    acc: dict[Value, Any] = {}
+    for out, seed in zip(outs, seeds):
+        if out.requires_grad:
+            acc[out] = acc[out] + seed if out in acc else seed
+    for node in _topo_order(outs):
+        g = acc.get(node)
+        if g is None:
+            continue
+        for parent, d in zip(node._prev, _local_partials(node, create_graph)):
+            if parent.requires_grad:
+                acc[parent] = acc[parent] + d * g if parent in acc else d * g
+    return tuple(_as_result(acc.get(x, 0.0), create_graph) for x in ins)
+
+
+def _as_result(g: Any, create_graph: bool) -> Value:
+    if isinstance(g, Value):
+        return g if create_graph else _constant(g.data)
+    return _constant(g)
+
+
+# ---------------------------------------------------------------- n-ary helpers
+def vsum(values: Iterable[Scalar]) -> Value:
+    """Sum as one node (not a chain), so long sums stay cheap to build and walk."""
+    return _record(SUM, tuple(v if isinstance(v, Value) else _constant(v) for v in values))
+
+
+def dot(weights: Sequence[Value], inputs: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
+    """bias + sum(w_i * x_i) as one node; the value equals micrograd's left-to-right sum exactly."""
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights for {len(inputs)} inputs")
+    parents: list[Value] = [bias if isinstance(bias, Value) else _constant(bias)] * (2 * len(weights) + 1)
+    parents[1::2] = [w if isinstance(w, Value) else _constant(w) for w in weights]
+    parents[2::2] = [x if isinstance(x, Value) else _constant(x) for x in inputs]
+    return _record(DOT, tuple(parents))
