@@ -98,7 +98,7 @@ class Primitive:
 
     def __call__(self, *args: Scalar) -> Any:
         if any(isinstance(a, Value) for a in args):
-            return _record(self, tuple(a if isinstance(a, Value) else _constant(a) for a in args))
+            return _record(self, tuple(map(_as_value, args)))
         return self.forward(*(_to_float(a) for a in args))
 
     def __repr__(self) -> str:
@@ -319,13 +319,16 @@ def _fmt(c: float) -> str:
 def _record(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
     """Apply `rule` to the parents' data and, if gradients are wanted, remember how."""
     xs = map(_get_data, parents)
+    return _node(rule, rule.forward(*xs) if const is None else rule.forward(*xs, const), parents, const)
+
+
+def _node(rule: Primitive, data: float, parents: tuple[Value, ...], const: float | None) -> Value:
     out = _new_value(Value)
-    out.data = rule.forward(*xs) if const is None else rule.forward(*xs, const)
-    out.grad, out.label, out._const = 0.0, "", const
-    if _grad_enabled.get() and any(map(_get_requires_grad, parents)):
-        out.requires_grad, out._prev, out._rule = True, parents, rule
+    out.data, out.grad, out.label = data, 0.0, ""
+    if _grad_enabled.get() and (parents[0].requires_grad or any(map(_get_requires_grad, parents))):
+        out.requires_grad, out._prev, out._rule, out._const = True, parents, rule, const
     else:
-        out.requires_grad, out._prev, out._rule = False, (), None
+        out.requires_grad, out._prev, out._rule, out._const = False, (), None, None
     return out
 
 
@@ -410,15 +413,27 @@ def _as_result(g: Any, create_graph: bool) -> Value:
 # ---------------------------------------------------------------- n-ary helpers
 def vsum(values: Iterable[Scalar]) -> Value:
     """Sum as one node (not a chain), so long sums stay cheap to build and walk."""
-    return _record(SUM, tuple(v if isinstance(v, Value) else _constant(v) for v in values))
+    parents = tuple(map(_as_value, values))
+    return _record(SUM, parents) if parents else _constant(0.0)
 
 
 def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
-    """bias + sum(w_i * x_i) as one node; the value equals micrograd's left-to-right sum exactly."""
+    """bias + sum(w_i * x_i) as one node; the value equals micrograd's left-to-right sum exactly.
+
+    The hot path of every neuron, so the sum is taken straight from the parents'
+    data (the same loop as DOT's forward, which a test holds it to bit for bit).
+    """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights for {len(inputs)} inputs")
-    parents = (bias, *weights, *inputs)
     try:
-        return _record(DOT, parents)  # type: ignore[arg-type]
+        acc = bias.data  # type: ignore[union-attr]
+        for w, x in zip(weights, inputs):
+            acc += w.data * x.data  # type: ignore[union-attr]
     except AttributeError:  # plain numbers among the operands: make them constants
-        return _record(DOT, tuple(p if isinstance(p, Value) else _constant(p) for p in parents))
+        weights, inputs = [_as_value(w) for w in weights], [_as_value(x) for x in inputs]
+        return dot(weights, inputs, _as_value(bias))
+    return _node(DOT, acc, (bias, *weights, *inputs), None)  # type: ignore[arg-type]
+
+
+def _as_value(x: Scalar) -> Value:
+    return x if isinstance(x, Value) else _constant(x)

@@ -397,6 +397,14 @@ def test_dot_equals_micrograds_left_to_right_sum_exactly() -> None:
     for w, x in zip(ws, xs):
         expected = expected + w.data * x
     assert dot(ws, xs, b).data == expected
+    # dot() sums straight from the parents' data; DOT's table forward must agree bit for bit
+    floats = [b.data, *(w.data for w in ws), *xs]
+    assert engine_module.DOT.forward(*floats) == expected
+    assert engine_module.DOT(*floats) == expected
+
+
+def test_empty_sum_is_zero() -> None:
+    assert vsum([]).data == 0.0
 
 
 # ----------------------------------------------------------------- memory: no cycles
