@@ -83,7 +83,8 @@ class Primitive:
     returns d out / d x_i for every parent; it receives floats during `backward()`
     and Values under ``grad(create_graph=True)``, so write it with arithmetic and
     with primitives (``micrograd.exp``, ``micrograd.cos`` ...), which accept both.
-    ``const`` is an optional non-differentiable parameter (a slope, an exponent).
+    With ``const=True`` the last argument is a non-differentiable parameter (a slope,
+    an exponent), passed to ``forward`` after the inputs and to ``partials`` after ``out``.
 
     Calling a primitive on floats returns a float; on any `Value`, a recorded Value::
 
@@ -91,15 +92,18 @@ class Primitive:
         y = cube(Value(2.0))        # y.data == 8.0; y.backward() gives 12.0
     """
 
-    __slots__ = ("name", "forward", "partials")
+    __slots__ = ("name", "forward", "partials", "const")
 
-    def __init__(self, name: str, forward: Callable[..., float], partials: Callable[..., Sequence[Any]]) -> None:
-        self.name, self.forward, self.partials = name, forward, partials
+    def __init__(self, name: str, forward: Callable[..., float], partials: Callable[..., Sequence[Any]],
+                 *, const: bool = False) -> None:
+        self.name, self.forward, self.partials, self.const = name, forward, partials, const
 
     def __call__(self, *args: Scalar) -> Any:
-        if any(isinstance(a, Value) for a in args):
-            return _record(self, tuple(map(_as_value, args)))
-        return self.forward(*(_to_float(a) for a in args))
+        inputs, const = (args[:-1], _to_float(args[-1])) if self.const else (args, None)
+        if any(isinstance(a, Value) for a in inputs):
+            return _record(self, tuple(map(_as_value, inputs)), const)
+        floats = [_to_float(a) for a in inputs]
+        return self.forward(*floats) if const is None else self.forward(*floats, const)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -126,8 +130,20 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _pow_ok(x: float, c: float) -> bool:
-    return not (x == 0 and c < 0) and not (x < 0 and c != int(c))
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise DomainError("div", b, "division by zero")
+    return a / b
+
+
+def _power(x: float, c: float) -> float:
+    """x ** c for a constant exponent, with IEEE overflow to a signed inf."""
+    if (x == 0 and c < 0) or (x < 0 and c != int(c)):
+        raise DomainError("pow", x, "0 to a negative power or a negative base to a fractional power")
+    try:
+        return x ** c
+    except OverflowError:
+        return -math.inf if x < 0 and c % 2 == 1 else math.inf
 
 
 def _sign(x: Any) -> float:
@@ -147,7 +163,9 @@ def _dot_partials(bias: Any, *wx_out: Any) -> tuple[Any, ...]:  # d/d bias = 1, 
     return (1.0, *wx_out[n:2 * n], *wx_out[:n])
 
 
-# the rules below call these (defined at the end of the table) on floats or Values
+# the rules below call these (defined further down) on floats or Values
+POW: Primitive
+POWC: Primitive
 exp: Primitive
 log: Primitive
 sqrt: Primitive
@@ -161,15 +179,13 @@ cos: Primitive
 # name                 forward                                                     partials (xs..., out[, const])
 ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
 MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
-DIV = Primitive("/", _checked("div", lambda a, b: b != 0, "division by zero", lambda a, b: a / b),
-                lambda a, b, out: (1.0 / b, -out / b))
-POW = Primitive("**", _checked("pow", lambda a, b: a > 0 or (a == 0 and b > 0), "base must be > 0 "
-                               "(or 0 with a positive exponent) when the exponent is a Value", math.pow),
-                lambda a, b, out: (b * a ** (b - 1.0), out * log(a) if a > 0 else 0.0))
-SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,))
-SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,))
-POWC = Primitive("**{}", _checked("pow", _pow_ok, "0 to a negative power or a negative base to a "
-                                  "fractional power", lambda x, c: x ** c), lambda x, out, c: (c * x ** (c - 1),))
+DIV = Primitive("/", _divide, lambda a, b, out: (1.0 / b, -out / b))
+POW = Primitive("**", _checked("pow", lambda a, b: a > 0 or (a == 0 and b >= 0), "base must be > 0 "
+                               "(or 0 with an exponent >= 0) when the exponent is a Value", math.pow),
+                lambda a, b, out: (b * POW(a, b - 1.0) if b != 0 else 0.0, out * log(a) if a > 0 else 0.0))
+SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)
+SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)
+POWC = Primitive("**{}", _power, lambda x, out, c: (c * POWC(x, c - 1) if c != 0 else 0.0,), const=True)
 SUM = Primitive("sum", lambda *xs: math.fsum(xs), lambda *args: (1.0,) * (len(args) - 1))
 DOT = Primitive("dot", _dot, _dot_partials)
 EXP = Primitive("exp", _checked("exp", lambda x: True, "", math.exp), lambda x, out: (out,))
@@ -180,10 +196,11 @@ TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 SOFTPLUS = Primitive("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (sigmoid(x),))
 RELU = Primitive("ReLU", lambda x: x if x > 0 else 0.0, lambda x, out: (1.0 if x > 0 else 0.0,))
-LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x, lambda x, out, c: (1.0 if x > 0 else c,))
+LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x, lambda x, out, c: (1.0 if x > 0 else c,),
+                       const=True)
 ABS = Primitive("abs", abs, lambda x, out: (_sign(x),))
-SIN = Primitive("sin", math.sin, lambda x, out: (cos(x),))
-COS = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
+SIN = Primitive("sin", _checked("sin", math.isfinite, "operand must be finite", math.sin), lambda x, out: (cos(x),))
+COS = Primitive("cos", _checked("cos", math.isfinite, "operand must be finite", math.cos), lambda x, out: (-sin(x),))
 
 # functions that accept floats or Values (the rules above use them for create_graph)
 exp, log, sqrt, tanh, sigmoid, softplus, relu, sin, cos = EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, SIN, COS
@@ -191,7 +208,7 @@ exp, log, sqrt, tanh, sigmoid, softplus, relu, sin, cos = EXP, LOG, SQRT, TANH, 
 
 def leaky_relu(x: Scalar, slope: float = 0.01) -> Any:
     """x for x > 0, else slope * x; on a float or a Value."""
-    return x.leaky_relu(slope) if isinstance(x, Value) else LEAKY_RELU.forward(_to_float(x), _to_float(slope))
+    return LEAKY_RELU(x, slope)
 
 
 # ---------------------------------------------------------------- Value
@@ -342,9 +359,9 @@ def _local_partials(node: Value, as_values: bool) -> Sequence[Any]:
         xs.append(const)
     try:
         return rule.partials(*xs)
-    except ZeroDivisionError:
-        raise DomainError(rule.name.format(_fmt(const or 0.0)), node._prev[0].data,
-                          "the derivative is infinite here") from None
+    except (ZeroDivisionError, DomainError):  # e.g. sqrt at 0, or x ** 0.5 at 0
+        op = rule.name.format(_fmt(const)) if const is not None else rule.name
+        raise DomainError(op, node._prev[0].data, "the derivative is infinite here") from None
 
 
 def _topo_order(roots: Iterable[Value]) -> list[Value]:

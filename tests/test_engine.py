@@ -480,7 +480,7 @@ def test_exp_overflow_is_ieee_inf() -> None:
     (lambda: Value(-4.0).sqrt(), "sqrt", "-4.0"),
     (lambda: Value(0.0) ** -1, "pow", "0.0"),
     (lambda: Value(-8.0) ** 0.5, "pow", "-8.0"),
-    (lambda: Value(1.0) / 0, "div", "1.0"),
+    (lambda: Value(1.0) / 0, "div", "0.0"),
     (lambda: Value(-2.0) ** Value(2.0), "pow", "-2.0"),
 ])
 def test_domain_errors_name_the_op_and_operand(make: object, op: str, operand: str) -> None:
@@ -497,6 +497,20 @@ def test_infinite_derivative_is_a_domain_error() -> None:
     assert y.data == 0.0
     with pytest.raises(DomainError, match="sqrt"):
         y.backward()
+
+
+def test_zero_to_the_zero_is_one_with_zero_slopes() -> None:
+    a, b = Value(0.0), Value(0.0)
+    y = a ** b
+    y.backward()
+    assert (y.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+
+
+def test_overflowing_power_gives_signed_inf_in_both_directions() -> None:
+    x = Value(-1e200)
+    y = x ** 3
+    y.backward()
+    assert y.data == -math.inf and x.grad == math.inf  # 3 x^2 overflows to +inf
 
 
 def test_negative_base_integer_power_is_fine() -> None:
