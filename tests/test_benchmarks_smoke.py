@@ -1,0 +1,103 @@
+"""Smoke test of the speed suite: `benchmarks/run.py --quick` runs, and its output is well formed.
+
+No timing assertions (CI machines vary); no network (`--no-fetch`: micrograd 0.1.0 takes part
+only if an earlier full run cached it).  What must hold everywhere: the table, the loss check
+(our engine and the hand-written floor give micrograd's loss), and the report file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+
+
+def _table(stdout: str) -> list[list[str]]:
+    """The rows of the first Markdown table printed, as lists of stripped cells."""
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("|")]
+    return [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--no-fetch", "--no-profile",
+         "--out", str(out / "RESULTS.md"), "--json", str(out / "results.json")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return proc, out
+
+
+def test_quick_run_succeeds(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, _ = quick_run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_table_is_well_formed(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, _ = quick_run
+    rows = _table(proc.stdout)
+    header, sep, body = rows[0], rows[1], rows[2:]
+    assert header[:3] == ["workload", "metric", "ours"]
+    assert "hand-written" in header and header[-1] == "met"
+    assert all(set(c) <= {"-"} for c in sep)
+    assert {len(r) for r in body} == {len(header)}
+    workloads = [r[0] for r in body]
+    for prefix in ("(a)", "(b)", "(c)", "(d)"):
+        assert any(w.startswith(prefix) for w in workloads), prefix
+    ours = header.index("ours")
+    for r in body:
+        if r[1] in ("ms / step", "µs / node", "bytes / node"):
+            assert float(r[ours].replace(",", "")) > 0, r
+    floor = header.index("hand-written")
+    assert float(body[0][floor].replace(",", "")) > 0
+
+
+def test_loss_check_passes(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = quick_run
+    assert "loss check: PASS" in proc.stdout
+    results = json.loads((out / "results.json").read_text())["results"]
+    check = results["a"]["loss_check"]
+    assert check["passed"] and "ours" in check["gated"]
+    assert all(results["a"]["params_equal"].values())
+    engines = results["a"]["engines"]
+    assert {"ours", "floor"} <= set(engines)
+    reference = engines[check["reference"]]["losses"]
+    for name in ("ours", "floor"):
+        assert len(engines[name]["losses"]) == len(reference)
+        assert max(abs(a - b) for a, b in zip(engines[name]["losses"], reference)) < 1e-9
+
+
+def test_missing_comparator_is_reported(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = quick_run
+    missing = json.loads((out / "results.json").read_text())["missing"]
+    assert proc.stdout.count("comparator MISSING") == len(missing)
+
+
+def test_without_micrograd_covers_ours_and_the_floor(tmp_path: Path) -> None:
+    """No micrograd 0.1.0 (no cache, no network): the run still works and says the comparator is missing."""
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "a", "--no-fetch", "--no-torch", "--no-profile",
+         "--micrograd-path", str(empty), "--json", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "comparator MISSING: micrograd 0.1.0" in proc.stdout
+    assert "loss check: PASS" in proc.stdout
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert set(results["a"]["engines"]) == {"ours", "floor"}
+    assert results["a"]["loss_check"]["reference"] == "ours"
+    assert results["a"]["loss_check"]["gated"] == ["floor"]
+
+
+def test_report_file(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, out = quick_run
+    text = (out / "RESULTS.md").read_text()
+    assert "## Machine" in text and "nproc" in text and "Python" in text
+    assert "| workload" in text
