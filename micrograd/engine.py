@@ -182,7 +182,8 @@ MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
 DIV = Primitive("/", _divide, lambda a, b, out: (1.0 / b, -out / b))
 POW = Primitive("**", _checked("pow", lambda a, b: a > 0 or (a == 0 and b >= 0), "base must be > 0 "
                                "(or 0 with an exponent >= 0) when the exponent is a Value", math.pow),
-                lambda a, b, out: (b * POW(a, b - 1.0) if a > 0 or _data(b) != 0 else 0.0, out * log(a) if a > 0 else 0.0))
+                lambda a, b, out: (b * POW(a, b - 1.0) if a > 0 or _data(b) != 0 else 0.0,
+                                   out * log(a) if a > 0 else 0.0))
 SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)
 SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)
 POWC = Primitive("**{}", _power, lambda x, out, c: (c * POWC(x, c - 1) if c != 0 else 0.0,), const=True)
