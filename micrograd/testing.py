@@ -303,7 +303,11 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
     def domain(self, k: int) -> Domain:
+        """The domain of operand k (variadic ops reuse their last domain)."""
         return self.domains[min(k, len(self.domains) - 1)]
 
     def accepts(self, args: Sequence[float], const: float | None = None) -> bool:
@@ -311,10 +315,12 @@ class Op:
         extra = () if const is None else (const,)
         return all(a in self.domain(k) for k, a in enumerate(args)) and self.ok(*args, *extra)
 
-    def call(self, fns: Callable[..., Any], args: Sequence[Any], const: float | None) -> Any:
-        return fns(*args) if const is None else fns(*args, const)
+    def call(self, fn: Callable[..., Any], args: Sequence[Any], const: float | None) -> Any:
+        """fn (``apply``, ``reference`` or a backend's) on the operands, with the constant last if there is one."""
+        return fn(*args) if const is None else fn(*args, const)
 
     def render(self, args: Sequence[str], const: float | None) -> str:
+        """This op applied to operand names, as source text (for `Expr`'s repr)."""
         if self.show:
             return self.show.format(*args, c=const)
         extra = [] if const is None else [repr(const)]
@@ -428,8 +434,7 @@ OPS: tuple[Op, ...] = (
     Op("abs", abs, abs, (_KINKED,), primitive=ABS, show="abs({0})"),
     Op("sin", lambda a: a.sin(), math.sin, (_WIDE,), primitive=SIN),
     Op("cos", lambda a: a.cos(), math.cos, (_WIDE,), primitive=COS),
-    Op("sum", lambda *xs: vsum(xs), lambda *xs: math.fsum(xs), (_R,), (1, 2, 3, 4), primitive=SUM,
-       show=""),
+    Op("sum", lambda *xs: vsum(xs), lambda *xs: math.fsum(xs), (_R,), (1, 2, 3, 4), primitive=SUM),
     Op("dot", _dot_apply, _dot_reference, (_R,), (1, 3, 5), primitive=DOT),
 )
 
@@ -494,6 +499,10 @@ class Expr:
             lines.append(f"{names[self.n_inputs + k]} = {node.op.render([names[i] for i in node.args], node.const)}")
         return "Expr(\n  " + "\n  ".join(lines) + "\n)"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis (and IPython) print dataclasses field by field; print the program instead."""
+        printer.text(repr(self))
+
 
 _SAFE = next(op for op in OPS if op.name == "tanh")  # defined and bounded everywhere: the fallback
 # the output node that sums the unused nodes: a sum is defined for any operands (it still goes by "sum", so
@@ -511,13 +520,14 @@ def expressions(*, ops: Iterable[Op] = OPS, extra_ops: Iterable[Op] = (), min_in
     `Domain`, so subexpressions are shared and fan out (including ``x * x``).  The
     result must stay within ``bound``, so finite differences stay meaningful; when
     no operand fits or the result is too large, the node becomes ``tanh`` of its
-    first operand.  ``extra_ops`` adds your own ops (see
-    `op_from_primitive`).  Nodes that nothing uses are summed into the output.
+    first operand.  ``extra_ops`` adds your own ops (see `op_from_primitive`),
+    drawn for about half of the nodes.  Nodes that nothing uses are summed into
+    the output.
     """
     from hypothesis import strategies as st
 
-    pool = [*ops, *extra_ops]
-    if not pool:
+    builtin, extra = list(ops), list(extra_ops)
+    if not builtin and not extra:
         raise ValueError("expressions needs at least one op")
 
     @st.composite
@@ -527,7 +537,9 @@ def expressions(*, ops: Iterable[Op] = OPS, extra_ops: Iterable[Op] = (), min_in
         values = list(xs)
         nodes: list[Node] = []
         for _ in range(draw(st.integers(1, max_nodes))):
-            op = draw(st.sampled_from(pool))
+            # your ops are what is under test: draw them for about half of the nodes, not 1 in len(OPS)
+            use_extra = bool(extra) and (not builtin or draw(st.booleans()))
+            op = draw(st.sampled_from(extra if use_extra else builtin))
             k = draw(st.sampled_from(op.arities))
             args = []
             for j in range(k):

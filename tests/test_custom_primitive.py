@@ -10,7 +10,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 
 from micrograd.engine import DomainError, Primitive, Value, grad, sigmoid
 from micrograd.testing import Domain, expressions, gradcheck, gradgradcheck, op_from_primitive
@@ -160,3 +160,24 @@ def test_buggy_huber_is_right_except_on_the_negative_tail():
         assert gradcheck(buggy_huber, [x])
     with pytest.raises(AssertionError):
         gradcheck(buggy_huber, [-1.5])
+
+
+def _passes_gradcheck(e) -> bool:
+    try:
+        return gradcheck(e, e.inputs)
+    except AssertionError:
+        return False
+
+
+def test_random_graphs_find_and_shrink_the_huber_bug():
+    """Mixed into random DAGs, the buggy rule is found too, and the DAG shrinks to the rule alone."""
+    buggy = op_from_primitive(buggy_huber, Domain(-3.0, 3.0, (-1.0, 1.0)))  # avoid the kinks of huber'
+    e = find(expressions(extra_ops=[buggy]), lambda e: not _passes_gradcheck(e),
+             settings=settings(max_examples=200, derandomize=True, database=None))
+    assert [node.op for node in e.nodes] == [buggy] and e.inputs[e.nodes[0].args[0]] < -1.0
+
+
+@settings(max_examples=50)
+@given(expressions(extra_ops=[op_from_primitive(huber, Domain(-3.0, 3.0, (-1.0, 1.0)))]))
+def test_fixed_huber_inside_random_dags(e):
+    assert gradcheck(e, e.inputs) and gradgradcheck(e, e.inputs)

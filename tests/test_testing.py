@@ -253,3 +253,17 @@ def test_user_ops_for_expressions():
     only = find(expressions(ops=[op], max_inputs=1), lambda e: len(e.nodes) >= 2,
                 settings=settings(derandomize=True, database=None))
     assert {n.op.name for n in only.nodes} <= {"cube", "tanh", "sum"}
+
+
+def test_extra_ops_are_drawn_for_about_half_of_the_nodes():
+    cube = op_from_primitive(Primitive("cube", lambda x: x ** 3, lambda x, out: (3 * x ** 2,)), Domain(-2.0, 2.0))
+    counts = {"cube": 0, "other": 0}
+
+    @settings(derandomize=True, database=None, max_examples=100)
+    @given(expressions(extra_ops=[cube]))
+    def collect(e):
+        for node in e.nodes:
+            counts["cube" if node.op is cube else "other"] += 1
+
+    collect()
+    assert 0.25 < counts["cube"] / (counts["cube"] + counts["other"]) < 0.6, counts
