@@ -95,7 +95,7 @@ def build_parser(with_demo: bool = False) -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default="graph.svg", type=_output_path,
                        help="file to write, .svg .png .pdf .dot or .gv (default: graph.svg)")
     graph.add_argument("--no-graph", action="store_true", help="only print the value and gradients")
-    graph.add_argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+    graph.add_argument("--max-nodes", type=positive_int, default=None, metavar="N",
                        help="draw at most N values (default: 500); a note says how many were left out")
     graph.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR",
                        help="layout direction (default: LR, inputs on the left)")
@@ -170,7 +170,8 @@ def _output_path(text: str) -> str:
     return text
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type for counts (--max-nodes, --steps): a whole number >= 1."""
     try:
         n = int(text)
     except ValueError:

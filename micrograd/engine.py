@@ -262,7 +262,7 @@ class Value:
         return _record(MUL, (self, other)) if isinstance(other, Value) else _record(SCALE, (self,), _to_float(other))
 
     def __truediv__(self, other: Scalar) -> Value:
-        return _record(DIV, (self, other if isinstance(other, Value) else _constant(other)))
+        return _record(DIV, (self, _as_value(other)))
 
     def __pow__(self, other: Scalar) -> Value:
         return _record(POW, (self, other)) if isinstance(other, Value) else _record(POWC, (self,), _to_float(other))
@@ -361,8 +361,7 @@ def _local_partials(node: Value, as_values: bool) -> Sequence[Any]:
     try:
         return rule.partials(*xs)
     except (ZeroDivisionError, DomainError):  # e.g. sqrt at 0, or x ** 0.5 at 0
-        op = rule.name.format(_fmt(const)) if const is not None else rule.name
-        raise DomainError(op, node._prev[0].data, "the derivative is infinite here") from None
+        raise DomainError(node._op, node._prev[0].data, "the derivative is infinite here") from None
 
 
 def _topo_order(roots: Iterable[Value]) -> list[Value]:

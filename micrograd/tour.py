@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from micrograd.cli import positive_int
 from micrograd.plotting import DEFAULT_OUT
 
 DemoMain = Callable[..., dict[str, Any]]
@@ -54,22 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, names: bool = True) -> Non
                             help=f"demos to run, in order (default: the whole tour): {', '.join(DEMOS)}")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help=f"folder for the SVG and PNG files (default: ./{DEFAULT_OUT})")
-    parser.add_argument("--steps", metavar="N", type=_positive_int, default=None,
+    parser.add_argument("--steps", metavar="N", type=positive_int, default=None,
                         help="training length instead of each demo's default (updates; epochs for cnn)")
     parser.add_argument("--seed", metavar="S", type=int, default=0,
                         help="seed for data and initial weights; the same seed gives the same output (default: 0)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer steps and samples, for CI (the printed checks stay exact)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 def load(name: str) -> DemoMain:
