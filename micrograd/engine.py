@@ -17,20 +17,24 @@ the operation and the operand, and so does an infinite derivative met during
 backward (sqrt at 0).
 
 Zero gradients: a node whose incoming gradient is exactly 0.0 passes nothing on
-(in float mode).  This is exact — 0 times any finite partial is 0 — and it makes
-backward through dead ReLUs and satisfied hinge losses nearly free.  The one
-visible difference from PyTorch: where a partial is itself inf or NaN behind a
-zero gradient, PyTorch produces NaN and micrograd leaves the gradient at 0.
+(in float mode), and a graph walk never enters the subgraph behind a flat node (a
+ReLU whose output is 0, or abs at 0: its partials are all 0).  This is exact — 0 times any
+finite partial is 0 — and it makes backward through dead ReLUs and satisfied
+hinge losses free, as in a hand-written backward.  The visible differences from
+PyTorch: where a partial is itself inf or NaN behind a zero gradient, PyTorch
+produces NaN and micrograd leaves the gradient at 0; and an interior node that
+only a flat node leads to is not visited, so its `.grad` is not reset.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 Scalar: TypeAlias = "Value | int | float"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -85,6 +89,9 @@ class Primitive:
     with primitives (``micrograd.exp``, ``micrograd.cos`` ...), which accept both.
     With ``const=True`` the last argument is a non-differentiable parameter (a slope,
     an exponent), passed to ``forward`` after the inputs and to ``partials`` after ``out``.
+    With ``flat_at_zero=True`` the primitive promises that wherever its output is
+    exactly 0, every partial is exactly 0 (ReLU's flat side), so graph walks need
+    not look behind such a node: a dead unit costs nothing in backward.
 
     Calling a primitive on floats returns a float; on any `Value`, a recorded Value::
 
@@ -92,11 +99,12 @@ class Primitive:
         y = cube(Value(2.0))        # y.data == 8.0; y.backward() gives 12.0
     """
 
-    __slots__ = ("name", "forward", "partials", "const")
+    __slots__ = ("name", "forward", "partials", "const", "flat_at_zero")
 
     def __init__(self, name: str, forward: Callable[..., float], partials: Callable[..., Sequence[Any]],
-                 *, const: bool = False) -> None:
+                 *, const: bool = False, flat_at_zero: bool = False) -> None:
         self.name, self.forward, self.partials, self.const = name, forward, partials, const
+        self.flat_at_zero = flat_at_zero
 
     def __call__(self, *args: Scalar) -> Any:
         inputs, const = (args[:-1], _to_float(args[-1])) if self.const else (args, None)
@@ -196,15 +204,34 @@ SQRT = Primitive("sqrt", _checked("sqrt", lambda x: x >= 0, "operand must be >= 
 TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 SOFTPLUS = Primitive("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (sigmoid(x),))
-RELU = Primitive("ReLU", lambda x: x if x > 0 else 0.0, lambda x, out: (1.0 if x > 0 else 0.0,))
+RELU = Primitive("ReLU", lambda x: x if x > 0 else 0.0, lambda x, out: (1.0 if out > 0 else 0.0,),
+                 flat_at_zero=True)
 LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x, lambda x, out, c: (1.0 if x > 0 else c,),
                        const=True)
-ABS = Primitive("abs", abs, lambda x, out: (_sign(x),))
+ABS = Primitive("abs", abs, lambda x, out: (_sign(x),), flat_at_zero=True)
 SIN = Primitive("sin", _checked("sin", math.isfinite, "operand must be finite", math.sin), lambda x, out: (cos(x),))
 COS = Primitive("cos", _checked("cos", math.isfinite, "operand must be finite", math.cos), lambda x, out: (-sin(x),))
 
 # functions that accept floats or Values (the rules above use them for create_graph)
 exp, log, sqrt, tanh, sigmoid, softplus, relu, sin, cos = EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, SIN, COS
+
+
+def _dot_then(act: Primitive) -> Primitive:
+    """act(bias + w . x) as one node: a whole neuron.  act's slope must depend on its output alone."""
+
+    def forward(bias: float, *wx: float) -> float:
+        return act.forward(_dot(bias, *wx))
+
+    def partials(bias: Any, *wx_out: Any) -> tuple[Any, ...]:  # chain rule: act's slope times dot's partials
+        (slope,) = act.partials(None, wx_out[-1])
+        linear = _dot_partials(bias, *wx_out)
+        return linear if isinstance(slope, float) and slope == 1.0 else tuple(slope * d for d in linear)
+
+    return Primitive(f"{act.name}(dot)", forward, partials, flat_at_zero=act.flat_at_zero)
+
+
+DOT_RELU, DOT_TANH, DOT_SIGMOID = _dot_then(RELU), _dot_then(TANH), _dot_then(SIGMOID)
+_NEURON_RULES = {None: DOT, RELU: DOT_RELU, TANH: DOT_TANH, SIGMOID: DOT_SIGMOID}
 
 
 def leaky_relu(x: Scalar, slope: float = 0.01) -> Any:
@@ -303,7 +330,8 @@ class Value:
 
         Leaves accumulate, as in PyTorch: k calls add exactly k times the gradient.
         Interior nodes are reset first, so after the call each holds its gradient
-        from this pass alone (what a graph drawing should show).
+        from this pass alone (what a graph drawing should show) -- except those
+        behind a dead ReLU, which this pass never visits (their gradient is 0).
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a Value that does not require grad "
@@ -314,9 +342,10 @@ class Value:
         self.grad += _to_float(gradient)
         for node in order:
             g = node.grad
-            if g == 0.0:  # nothing to pass on (see "Zero gradients" in the module docstring)
+            if g == 0.0 or (node.data == 0.0 and _is_flat(node)):  # nothing to pass on (see "Zero gradients")
                 continue
-            for parent, d in zip(node._prev, _local_partials(node, False)):
+            parents = node._prev
+            for parent, d in zip(parents, _local_partials(node, parents, False)):
                 if parent.requires_grad:
                     parent.grad += d * g
 
@@ -337,12 +366,9 @@ def _fmt(c: float) -> str:
 def _record(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
     """Apply `rule` to the parents' data and, if gradients are wanted, remember how."""
     xs = map(_get_data, parents)
-    return _node(rule, rule.forward(*xs) if const is None else rule.forward(*xs, const), parents, const)
-
-
-def _node(rule: Primitive, data: float, parents: tuple[Value, ...], const: float | None) -> Value:
     out = _new_value(Value)
-    out.data, out.grad, out.label = data, 0.0, ""
+    out.data = rule.forward(*xs) if const is None else rule.forward(*xs, const)
+    out.grad, out.label = 0.0, ""
     if _grad_enabled.get() and (parents[0].requires_grad or any(map(_get_requires_grad, parents))):
         out.requires_grad, out._prev, out._rule, out._const = True, parents, rule, const
     else:
@@ -350,25 +376,27 @@ def _node(rule: Primitive, data: float, parents: tuple[Value, ...], const: float
     return out
 
 
-def _local_partials(node: Value, as_values: bool) -> Sequence[Any]:
-    """d node / d parent for each parent: floats, or Values that extend the graph."""
+def _local_partials(node: Value, parents: tuple[Value, ...], as_values: bool) -> Sequence[Any]:
+    """d node / d parent for each of `node`'s parents: floats, or Values that extend the graph."""
     rule, const = node._rule, node._const
     assert rule is not None
-    xs: list[Any] = list(node._prev) if as_values else list(map(_get_data, node._prev))
+    xs: list[Any] = list(parents) if as_values else [p.data for p in parents]
     xs.append(node if as_values else node.data)
     if const is not None:
         xs.append(const)
     try:
         return rule.partials(*xs)
     except (ZeroDivisionError, DomainError):  # e.g. sqrt at 0, or x ** 0.5 at 0
-        raise DomainError(node._op, node._prev[0].data, "the derivative is infinite here") from None
+        raise DomainError(node._op, parents[0].data, "the derivative is infinite here") from None
 
 
 def _topo_order(roots: Iterable[Value]) -> list[Value]:
     """The interior nodes reachable from `roots`, each before all of its parents.
 
     Iterative depth-first search, so depth is limited by memory, not the C stack.
-    Leaves and nodes that do not require grad are never entered.
+    Leaves and nodes that do not require grad are never entered, nor is anything
+    behind a flat node (a `flat_at_zero` primitive whose output is 0): no gradient
+    can flow through it, so a dead ReLU hides its whole subgraph.
     """
     order: list[Value] = []
     seen: set[Value] = set()
@@ -376,12 +404,15 @@ def _topo_order(roots: Iterable[Value]) -> list[Value]:
         if root._rule is None or root in seen:
             continue
         seen.add(root)
-        stack = [(root, iter(root._prev))]
+        stack = [(root, iter(_live_parents(root)))]
         while stack:
             node, parents = stack[-1]
             for p in parents:
                 if p._rule is not None and p not in seen:
                     seen.add(p)
+                    if p.data == 0.0 and _is_flat(p):
+                        order.append(p)  # nothing to visit behind it
+                        continue
                     stack.append((p, iter(p._prev)))
                     break
             else:
@@ -389,6 +420,16 @@ def _topo_order(roots: Iterable[Value]) -> list[Value]:
                 order.append(node)
     order.reverse()
     return order
+
+
+def _is_flat(node: Value) -> bool:
+    """No gradient can pass through `node`: a `flat_at_zero` primitive whose output is exactly 0."""
+    rule = node._rule
+    return rule is not None and rule.flat_at_zero and node.data == 0.0
+
+
+def _live_parents(node: Value) -> tuple[Value, ...]:
+    return () if _is_flat(node) else node._prev
 
 
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
@@ -413,9 +454,10 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
             acc[out] = acc[out] + seed if out in acc else seed
     for node in _topo_order(outs):
         g = acc.get(node)
-        if g is None or (not create_graph and g == 0.0):
+        if g is None or (not create_graph and g == 0.0) or _is_flat(node):
             continue
-        for parent, d in zip(node._prev, _local_partials(node, create_graph)):
+        parents = node._prev
+        for parent, d in zip(parents, _local_partials(node, parents, create_graph)):
             if parent.requires_grad:
                 acc[parent] = acc[parent] + d * g if parent in acc else d * g
     return tuple(_as_result(acc.get(x, 0.0), create_graph) for x in ins)
@@ -434,23 +476,91 @@ def vsum(values: Iterable[Scalar]) -> Value:
     return _record(SUM, parents) if parents else _constant(0.0)
 
 
-def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
-    """bias + sum(w_i * x_i) as one node; the value equals micrograd's left-to-right sum exactly.
+def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar = 0.0,
+        activation: Primitive | None = None) -> Value:
+    """activation(bias + sum(w_i * x_i)) as one node: a neuron, with no node per product or per sum.
 
-    The hot path of every neuron, so the sum is taken straight from the parents'
-    data (the same loop as DOT's forward, which a test holds it to bit for bit).
+    The sum equals micrograd's left-to-right sum bit for bit.  `activation` is None
+    (the plain weighted sum), `relu`, `tanh` or `sigmoid`.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights for {len(inputs)} inputs")
-    try:
-        acc = bias.data  # type: ignore[union-attr]
-        for w, x in zip(weights, inputs):
-            acc += w.data * x.data  # type: ignore[union-attr]
-    except AttributeError:  # plain numbers among the operands: make them constants
-        weights, inputs = [_as_value(w) for w in weights], [_as_value(x) for x in inputs]
-        return dot(weights, inputs, _as_value(bias))
-    return _node(DOT, acc, (bias, *weights, *inputs), None)  # type: ignore[arg-type]
+    return dots([(bias, *weights)], inputs, activation)[0]
+
+
+def dots(rows: Sequence[Sequence[Scalar]], inputs: Sequence[Scalar],
+         activation: Primitive | None = None) -> list[Value]:
+    """One `dot` node per row ``(bias, *weights)``, all on the same inputs: a whole layer in one call.
+
+    The hot path of every network, so the sums are taken straight from the parents'
+    data (the loop of DOT's forward, which a test holds it to bit for bit), and the
+    nodes share one tuple of inputs and keep each row tuple as given: a layer that
+    passes the same row tuples every call (as `nn.Layer` does) adds one object per
+    neuron to the graph, and the garbage collector has nothing else to follow.
+    """
+    rule = _NEURON_RULES.get(activation)
+    if rule is None:
+        raise ValueError(f"dot: activation must be None, relu, tanh or sigmoid, not {activation!r}")
+    xs = _as_values(inputs)
+    xdata = [x.data for x in xs]
+    is_relu, squash = activation is RELU, None if activation is None else activation.forward
+    recording = _grad_enabled.get()
+    every_row_records = recording and any(x.requires_grad for x in xs)
+    width = len(xs) + 1
+    out: list[Value] = []
+    for given in rows:
+        row = given if type(given) is tuple else _as_values(given)
+        if len(row) != width:
+            raise ValueError(f"dot: {len(row) - 1} weights for {len(xs)} inputs")
+        try:
+            weights = iter(row)
+            acc = next(weights).data
+            for w, x in zip(weights, xdata):
+                acc += w.data * x
+        except AttributeError:  # plain numbers in a tuple row: make them constants
+            row = tuple(map(_as_value, row))
+            acc = _dot(*[p.data for p in row], *xdata)
+        if is_relu:  # RELU's forward inline (held to it by a test): a call per neuron is a tenth of the work
+            if not acc > 0:
+                acc = 0.0
+        elif squash is not None:
+            acc = squash(acc)
+        if not (every_row_records or (recording and any(map(_get_requires_grad, row)))):
+            out.append(_constant(acc))
+            continue
+        node = _new_value(_DotNode)
+        node.data = acc
+        node.grad = 0.0
+        node.label = ""
+        node.requires_grad = True
+        node._rule = rule
+        node._const = None
+        node._params = row
+        node._inputs = xs
+        out.append(node)
+    return out
+
+
+class _DotNode(Value):
+    """A `dot` node.  Its parents (bias, *weights, *inputs) are kept as two tuples, so the
+    neurons of a layer share one tuple of inputs and reuse their row tuples."""
+
+    __slots__ = ("_params", "_inputs")
+    _params: tuple[Value, ...]
+    _inputs: tuple[Value, ...]
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:  # type: ignore[override]
+        return self._params + self._inputs
 
 
 def _as_value(x: Scalar) -> Value:
     return x if isinstance(x, Value) else _constant(x)
+
+
+def _as_values(xs: Sequence[Scalar]) -> tuple[Value, ...]:
+    """`xs` as a tuple of Values: the very tuple when it already is one (so it can be shared)."""
+    if all(map(isinstance, xs, itertools.repeat(Value))):
+        values = cast("Sequence[Value]", xs)
+        return values if type(values) is tuple else tuple(values)
+    return tuple(map(_as_value, xs))

@@ -23,10 +23,10 @@ import os
 import random
 import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
-from .engine import Value, dot, exp, log, relu, softplus, vsum
+from .engine import Value, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "ACTIVATIONS", "INITS",
@@ -59,6 +59,9 @@ def _rng(rng: RandomSource | None) -> RandomSource:
     if rng is None:
         return random
     return rng
+
+
+_FUSED_ACTIVATIONS = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 
 
 def _activation_fn(name: str, negative_slope: float) -> Callable[[Value], Value] | None:
@@ -329,6 +332,33 @@ def _atomic_write(path: str | os.PathLike[str], text: str) -> None:
 
 
 # ---------------------------------------------------------------- micrograd-compatible MLP
+class _Weights(list[Value]):
+    """`Neuron.w`: a plain list to its users that tells its neuron when it changes, so the neuron
+    can keep the tuple ``(b, *w)`` that `dots` shares across calls (see `Layer.__call__`)."""
+
+    __slots__ = ("_neuron",)
+    _neuron: Neuron
+
+
+def _telling_the_neuron(name: str) -> Callable[..., Any]:
+    method = getattr(list, name)
+
+    @functools.wraps(method)
+    def changed(self: _Weights, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        neuron = getattr(self, "_neuron", None)  # unset while pickle rebuilds the list
+        if neuron is not None:
+            neuron._refresh_row()
+        return result
+
+    return changed
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop",
+              "remove", "clear", "sort", "reverse"):
+    setattr(_Weights, _name, _telling_the_neuron(_name))
+
+
 class Neuron(Module):
     """act(b + sum_i w_i x_i), with the weighted sum as a single `dot` node.
 
@@ -346,10 +376,46 @@ class Neuron(Module):
         elif not nonlin and activation != "linear":
             raise ValueError(f"nonlin=False contradicts activation={activation!r}")
         self.negative_slope = float(negative_slope)
+        self._w: _Weights = _Weights()
+        self._b: Value | None = None
         self.activation = activation
         r = _rng(rng)
         self.w = [Value(_draw(init, r, nin, fan_out)) for _ in range(nin)]
-        self.b: Value | None = Value(0.0) if bias else None
+        self.b = Value(0.0) if bias else None
+
+    @property
+    def w(self) -> list[Value]:
+        """The weights, a list (as in micrograd); assignable, and changes to it are seen by the next call."""
+        return self._w
+
+    @w.setter
+    def w(self, weights: Iterable[Value]) -> None:
+        self._w = _Weights(weights)
+        self._w._neuron = self
+        self._refresh_row()
+
+    @property
+    def b(self) -> Value | None:
+        """The bias (None for a neuron made with ``bias=False``); assignable."""
+        return self._b
+
+    @b.setter
+    def b(self, bias: Value | None) -> None:
+        self._b = bias
+        self._refresh_row()
+
+    def _refresh_row(self) -> None:
+        # A new tuple (new identity) whenever the weights, bias or activation change: Layer checks identity.
+        state = self.__dict__
+        if "_w" in state and "_b" in state:  # not while copy or pickle is still filling the neuron in
+            self._row = (_ZERO if self._b is None else self._b, *self._w)
+
+    def __getstate__(self) -> dict[str, Any]:  # copy and pickle keep the activation by name ...
+        return {k: v for k, v in self.__dict__.items() if k not in ("_fused", "_act", "_row")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # ... and rebuild what hangs off it
+        self.__dict__.update(state)
+        self.activation = state["_activation"]
 
     @property
     def activation(self) -> str:
@@ -358,8 +424,12 @@ class Neuron(Module):
 
     @activation.setter
     def activation(self, name: str) -> None:
-        self._act = _activation_fn(name, self.negative_slope)
+        act = _activation_fn(name, self.negative_slope)
+        # relu, tanh and sigmoid go inside the dot node (one node per neuron); leaky_relu follows it
+        self._fused = _FUSED_ACTIVATIONS.get(name)
+        self._act = None if self._fused is not None else act
         self._activation = name
+        self._refresh_row()
 
     @property
     def nonlin(self) -> bool:
@@ -374,8 +444,7 @@ class Neuron(Module):
             self.activation = "relu"
 
     def __call__(self, x: Sequence[Scalar]) -> Value:
-        b = self.b
-        act = dot(self.w, x, _ZERO if b is None else b)
+        (act,) = dots([self._row], x, self._fused)
         f = self._act
         return act if f is None else f(act)
 
@@ -407,13 +476,23 @@ class Layer(Module):
         _check_size("nout", nout)
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        self._rows: list[tuple[Value, ...]] = []  # the neurons' rows at the last call
+        self._one_call = False  # whether they can all go through one dots() call
 
     def __call__(self, x: Sequence[Scalar] | Scalar) -> Value | list[Value]:
         if isinstance(x, (Value, int, float)):
             x = [x]
-        # Convert plain numbers to constants once here, not once per neuron inside dot().
-        xs = [v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x]
-        out = [n(xs) for n in self.neurons]
+        neurons = self.neurons
+        rows = [n._row for n in neurons]
+        if len(rows) != len(self._rows) or not all(map(operator.is_, rows, self._rows)):
+            # first call, or a neuron, weight, bias or activation changed since the last one
+            self._rows, act = rows, neurons[0]._fused
+            self._one_call = all(type(n) is Neuron and n._act is None and n._fused is act for n in neurons)
+        if self._one_call:  # the whole layer in one call, sharing the inputs and the neurons' row tuples
+            out = dots(rows, x, neurons[0]._fused)
+        else:
+            xs = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x])
+            out = [n(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

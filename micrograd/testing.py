@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from .engine import (
     COS,
     DIV,
     DOT,
+    DOT_RELU,
+    DOT_SIGMOID,
+    DOT_TANH,
     EXP,
     LEAKY_RELU,
     LOG,
@@ -378,8 +382,12 @@ def _dot_reference(*xs: float) -> float:
     return xs[0] + math.fsum(w * x for w, x in zip(xs[1::2], xs[2::2]))
 
 
-def _dot_apply(*xs: Any) -> Any:
-    return dot(list(xs[1::2]), list(xs[2::2]), xs[0])
+def _dot_apply(*xs: Any, activation: Any = None) -> Any:
+    return dot(list(xs[1::2]), list(xs[2::2]), xs[0], activation)
+
+
+def _neuron_ok(*xs: float) -> bool:
+    return abs(_dot_reference(*xs)) >= 1e-2  # away from ReLU's kink at a pre-activation of 0
 
 
 def _ref_sigmoid(x: float) -> float:
@@ -436,6 +444,12 @@ OPS: tuple[Op, ...] = (
     Op("cos", lambda a: a.cos(), math.cos, (_WIDE,), primitive=COS),
     Op("sum", lambda *xs: vsum(xs), lambda *xs: math.fsum(xs), (_R,), (1, 2, 3, 4), primitive=SUM),
     Op("dot", _dot_apply, _dot_reference, (_R,), (1, 3, 5), primitive=DOT),
+    Op("dot_relu", functools.partial(_dot_apply, activation=RELU), lambda *xs: max(_dot_reference(*xs), 0.0),
+       (_R,), (1, 3, 5), ok=_neuron_ok, primitive=DOT_RELU),
+    Op("dot_tanh", functools.partial(_dot_apply, activation=TANH), lambda *xs: math.tanh(_dot_reference(*xs)),
+       (_R,), (1, 3, 5), primitive=DOT_TANH),
+    Op("dot_sigmoid", functools.partial(_dot_apply, activation=SIGMOID),
+       lambda *xs: _ref_sigmoid(_dot_reference(*xs)), (_R,), (1, 3, 5), primitive=DOT_SIGMOID),
 )
 
 

@@ -278,7 +278,9 @@ def test_neuron_weighted_sum_is_one_dot_node():
     y = n([1.0, 2.0, 3.0, 4.0])
     assert y._op == "dot" and len(y._prev) == 2 * 4 + 1
     r = nn.Neuron(4, rng=random.Random(0))([1.0, 2.0, 3.0, 4.0])
-    assert r._op == "ReLU" and r._prev[0]._op == "dot"
+    assert r._op == "ReLU(dot)" and len(r._prev) == 2 * 4 + 1  # the activation goes inside the same node
+    leaky = nn.Neuron(4, activation="leaky_relu", rng=random.Random(0))([1.0, 2.0, 3.0, 4.0])
+    assert leaky._op == "leaky_relu(0.01)" and leaky._prev[0]._op == "dot"  # not fused: its own node
 
 
 def test_layer_converts_float_inputs_once_for_all_neurons():
