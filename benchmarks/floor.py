@@ -29,6 +29,14 @@ class FloorMLP:
         """All parameters in micrograd's order (per neuron: weights, then bias)."""
         return [p for lw, lb in zip(self.w, self.b) for wn, bn in zip(lw, lb) for p in (*wn, bn)]
 
+    def set_parameters(self, values: list[float]) -> None:
+        """Overwrite every parameter, in `parameters()` order."""
+        it = iter(values)
+        for lw, lb in zip(self.w, self.b):
+            for j, wn in enumerate(lw):
+                wn[:] = [next(it) for _ in wn]
+                lb[j] = next(it)
+
     def step(self, X: list[list[float]], y: list[int], k: int) -> tuple[float, float]:  # noqa: N803
         """One SGD step on (X, y); returns (loss, accuracy) before the update, like the demo."""
         W, B = self.w, self.b

@@ -116,14 +116,33 @@ class Worker:
         loss, acc = self.ns["step"](k)
         return float(loss), float(acc)
 
-    def moons_step(self, k: int) -> dict[str, Any]:
-        """One timed training step k; returns its time, the loss and the GC time inside it."""
+    def _parameters(self) -> list[float]:
+        if self.engine == "floor":
+            return self.floor.parameters()
+        return [float(p.data) for p in self.ns["model"].parameters()]
+
+    def _set_parameters(self, values: list[float]) -> None:
+        if self.engine == "floor":
+            self.floor.set_parameters(values)
+            return
+        for p, v in zip(self.ns["model"].parameters(), values):
+            p.data = v if self.engine != "torch" else p.data.new_tensor(v)
+
+    def moons_step(self, k: int, keep: bool = True) -> dict[str, Any]:
+        """One timed training step k; returns its time, the loss and the GC time inside it.
+
+        With ``keep=False`` the parameters are put back afterwards (outside the timing), so the
+        same step can be timed again: a repetition, for a steadier figure on a busy machine.
+        """
+        before = None if keep else self._parameters()
         gc0, n0 = self.gc_timer.total, self.gc_timer.collections
         c0 = time.process_time()
         t0 = time.perf_counter()
         loss, acc = self._step(k)
         t = time.perf_counter() - t0
         cpu = time.process_time() - c0
+        if before is not None:
+            self._set_parameters(before)
         return {"time": t, "cpu": cpu, "loss": loss, "acc": acc, "gc_time": self.gc_timer.total - gc0,
                 "gc_collections": self.gc_timer.collections - n0}
 

@@ -365,7 +365,8 @@ def _fmt(c: float) -> str:
 
 def _record(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
     """Apply `rule` to the parents' data and, if gradients are wanted, remember how."""
-    xs = map(_get_data, parents)
+    n = len(parents)  # the common arities unpacked by hand: cheaper than any loop, and this runs per node
+    xs = (parents[0].data,) if n == 1 else (parents[0].data, parents[1].data) if n == 2 else [p.data for p in parents]
     out = _new_value(Value)
     out.data = rule.forward(*xs) if const is None else rule.forward(*xs, const)
     out.grad, out.label = 0.0, ""
@@ -380,10 +381,17 @@ def _local_partials(node: Value, parents: tuple[Value, ...], as_values: bool) ->
     """d node / d parent for each of `node`'s parents: floats, or Values that extend the graph."""
     rule, const = node._rule, node._const
     assert rule is not None
-    xs: list[Any] = list(parents) if as_values else [p.data for p in parents]
-    xs.append(node if as_values else node.data)
+    n = len(parents)
+    if as_values:
+        xs: tuple[Any, ...] = (*parents, node)
+    elif n == 1:  # the common arities unpacked by hand: cheaper than any loop, and this runs per node
+        xs = (parents[0].data, node.data)
+    elif n == 2:
+        xs = (parents[0].data, parents[1].data, node.data)
+    else:
+        xs = (*[p.data for p in parents], node.data)
     if const is not None:
-        xs.append(const)
+        xs = (*xs, const)
     try:
         return rule.partials(*xs)
     except (ZeroDivisionError, DomainError):  # e.g. sqrt at 0, or x ** 0.5 at 0
@@ -404,20 +412,20 @@ def _topo_order(roots: Iterable[Value]) -> list[Value]:
         if root._rule is None or root in seen:
             continue
         seen.add(root)
-        stack = [(root, iter(_live_parents(root)))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
+        nodes, parents = [root], [iter(_live_parents(root))]  # the path from the root, and where each stands
+        while parents:
+            for p in parents[-1]:
                 if p._rule is not None and p not in seen:
                     seen.add(p)
                     if p.data == 0.0 and _is_flat(p):
                         order.append(p)  # nothing to visit behind it
                         continue
-                    stack.append((p, iter(p._prev)))
+                    nodes.append(p)
+                    parents.append(iter(p._prev))
                     break
             else:
-                stack.pop()
-                order.append(node)
+                parents.pop()
+                order.append(nodes.pop())
     order.reverse()
     return order
 
@@ -492,34 +500,38 @@ def dots(rows: Sequence[Sequence[Scalar]], inputs: Sequence[Scalar],
          activation: Primitive | None = None) -> list[Value]:
     """One `dot` node per row ``(bias, *weights)``, all on the same inputs: a whole layer in one call.
 
-    The hot path of every network, so the sums are taken straight from the parents'
-    data (the loop of DOT's forward, which a test holds it to bit for bit), and the
-    nodes share one tuple of inputs and keep each row tuple as given: a layer that
-    passes the same row tuples every call (as `nn.Layer` does) adds one object per
-    neuron to the graph, and the garbage collector has nothing else to follow.
+    The nodes share one tuple of inputs and keep each row that is already a tuple of
+    Values as it is: a layer that passes the same row tuples every call (as `nn.Layer`
+    does) adds one object per neuron to the graph, and the garbage collector has
+    nothing else to follow.
     """
-    rule = _NEURON_RULES.get(activation)
-    if rule is None:
+    if activation not in _NEURON_RULES:
         raise ValueError(f"dot: activation must be None, relu, tanh or sigmoid, not {activation!r}")
     xs = _as_values(inputs)
+    checked = [_as_values(row) for row in rows]
+    for row in checked:
+        if len(row) != len(xs) + 1:
+            raise ValueError(f"dot: {len(row) - 1} weights for {len(xs)} inputs")
+    return _dot_nodes(checked, xs, activation)
+
+
+def _dot_nodes(rows: Sequence[tuple[Value, ...]], xs: tuple[Value, ...], activation: Primitive | None) -> list[Value]:
+    """`dots` after its checks: each row is a tuple of Values, one longer than `xs`.
+
+    The hot path of every network, so each sum is taken straight from the parents'
+    data (the loop of DOT's forward, which a test holds it to bit for bit).
+    """
+    rule = _NEURON_RULES[activation]
     xdata = [x.data for x in xs]
     is_relu, squash = activation is RELU, None if activation is None else activation.forward
     recording = _grad_enabled.get()
-    every_row_records = recording and any(x.requires_grad for x in xs)
-    width = len(xs) + 1
+    every_row_records = recording and any(map(_get_requires_grad, xs))
     out: list[Value] = []
-    for given in rows:
-        row = given if type(given) is tuple else _as_values(given)
-        if len(row) != width:
-            raise ValueError(f"dot: {len(row) - 1} weights for {len(xs)} inputs")
-        try:
-            weights = iter(row)
-            acc = next(weights).data
-            for w, x in zip(weights, xdata):
-                acc += w.data * x
-        except AttributeError:  # plain numbers in a tuple row: make them constants
-            row = tuple(map(_as_value, row))
-            acc = _dot(*[p.data for p in row], *xdata)
+    for row in rows:
+        weights = iter(row)
+        acc = next(weights).data
+        for w, x in zip(weights, xdata):
+            acc += w.data * x
         if is_relu:  # RELU's forward inline (held to it by a test): a call per neuron is a tenth of the work
             if not acc > 0:
                 acc = 0.0
@@ -558,9 +570,13 @@ def _as_value(x: Scalar) -> Value:
     return x if isinstance(x, Value) else _constant(x)
 
 
+def _all_values(xs: Iterable[object]) -> bool:
+    return all(map(isinstance, xs, itertools.repeat(Value)))
+
+
 def _as_values(xs: Sequence[Scalar]) -> tuple[Value, ...]:
     """`xs` as a tuple of Values: the very tuple when it already is one (so it can be shared)."""
-    if all(map(isinstance, xs, itertools.repeat(Value))):
+    if _all_values(xs):
         values = cast("Sequence[Value]", xs)
         return values if type(values) is tuple else tuple(values)
     return tuple(map(_as_value, xs))

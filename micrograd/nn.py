@@ -26,7 +26,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
-from .engine import Value, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
+from .engine import Value, _all_values, _as_values, _dot_nodes, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "ACTIVATIONS", "INITS",
@@ -482,14 +482,18 @@ class Layer(Module):
     def __call__(self, x: Sequence[Scalar] | Scalar) -> Value | list[Value]:
         if isinstance(x, (Value, int, float)):
             x = [x]
+        elif not isinstance(x, (list, tuple)):
+            x = list(x)  # any iterable: it is read once per neuron
         neurons = self.neurons
         rows = [n._row for n in neurons]
         if len(rows) != len(self._rows) or not all(map(operator.is_, rows, self._rows)):
             # first call, or a neuron, weight, bias or activation changed since the last one
             self._rows, act = rows, neurons[0]._fused
-            self._one_call = all(type(n) is Neuron and n._act is None and n._fused is act for n in neurons)
-        if self._one_call:  # the whole layer in one call, sharing the inputs and the neurons' row tuples
-            out = dots(rows, x, neurons[0]._fused)
+            self._one_call = all(type(n) is Neuron and n._act is None and n._fused is act for n in neurons) \
+                and all(len(row) == len(rows[0]) and _all_values(row) for row in rows)
+        if self._one_call and len(x) == len(rows[0]) - 1:
+            # the whole layer in one node-making call, sharing the inputs and the neurons' row tuples
+            out = _dot_nodes(rows, _as_values(x), neurons[0]._fused)
         else:
             xs = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x])
             out = [n(xs) for n in neurons]

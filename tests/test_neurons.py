@@ -169,7 +169,7 @@ def _from_scratch(layer: nn.Layer, x: list[Value]) -> list[float]:
     for n in layer.neurons:
         acc = 0.0 if n.b is None else n.b.data
         for w, v in zip(n.w, x):
-            acc = acc + w.data * v.data
+            acc = acc + (w.data if isinstance(w, Value) else w) * v.data
         outs.append(_ACT[n.activation](acc))
     return outs
 
@@ -231,3 +231,22 @@ def test_neuron_weights_stay_a_list_through_copy_and_pickle():
         twin.w[0] = Value(100.0)  # tells the copy, not the original
         x = [1.0, 0.0, 0.0]
         assert twin(x).data == 100.0 and n(x).data == max(n.w[0].data, 0.0)
+
+
+def test_layer_takes_any_iterable_and_plain_numbers_and_names_a_wrong_length():
+    layer = nn.Layer(3, 2, rng=random.Random(4))
+    values = [0.5, -1.5, 2.0]
+    expected = [o.data for o in layer([Value(v) for v in values])]
+    assert [o.data for o in layer(iter(values))] == expected
+    assert [o.data for o in layer(v for v in values)] == expected
+    assert [o.data for o in layer(tuple(values))] == expected
+    with pytest.raises(ValueError, match="dot: 3 weights for 2 inputs"):
+        layer([1.0, 2.0])
+
+
+def test_layer_with_plain_numbers_among_the_weights_still_computes():
+    layer = nn.Layer(2, 2, rng=random.Random(5))
+    layer.neurons[0].w[1] = 0.5  # type: ignore[call-overload]  # a number, not a Value: made a constant per call
+    x = [Value(2.0), Value(3.0)]
+    assert [o.data for o in layer(x)] == _from_scratch(layer, x)
+
