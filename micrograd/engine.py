@@ -507,25 +507,31 @@ def dots(rows: Sequence[Sequence[Scalar]], inputs: Sequence[Scalar],
     """
     if activation not in _NEURON_RULES:
         raise ValueError(f"dot: activation must be None, relu, tanh or sigmoid, not {activation!r}")
-    xs = _as_values(inputs)
+    inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
     checked = [_as_values(row) for row in rows]
     for row in checked:
-        if len(row) != len(xs) + 1:
-            raise ValueError(f"dot: {len(row) - 1} weights for {len(xs)} inputs")
-    return _dot_nodes(checked, xs, activation)
+        if len(row) != len(inputs) + 1:
+            raise ValueError(f"dot: {len(row) - 1} weights for {len(inputs)} inputs")
+    return _dot_nodes(checked, inputs, activation)
 
 
-def _dot_nodes(rows: Sequence[tuple[Value, ...]], xs: tuple[Value, ...], activation: Primitive | None) -> list[Value]:
-    """`dots` after its checks: each row is a tuple of Values, one longer than `xs`.
+def _dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar],
+               activation: Primitive | None) -> list[Value]:
+    """`dots` after its checks: each row is a tuple of Values, one longer than `inputs`.
 
     The hot path of every network, so each sum is taken straight from the parents'
     data (the loop of DOT's forward, which a test holds it to bit for bit).
     """
     rule = _NEURON_RULES[activation]
-    xdata = [x.data for x in xs]
+    xdata = [x.data for x in inputs if type(x) in _NODE_TYPES]  # type: ignore[union-attr]
+    if len(xdata) == len(inputs):
+        xs = cast("tuple[Value, ...]", inputs if type(inputs) is tuple else tuple(inputs))
+    else:  # numbers (or Value subclasses) among the inputs: make Values of them and read again
+        xs = tuple(map(_as_value, inputs))
+        xdata = [x.data for x in xs]
     is_relu, squash = activation is RELU, None if activation is None else activation.forward
     recording = _grad_enabled.get()
-    every_row_records = recording and any(map(_get_requires_grad, xs))
+    every_row_records = recording and bool(xs) and (xs[0].requires_grad or any(map(_get_requires_grad, xs)))
     out: list[Value] = []
     for row in rows:
         weights = iter(row)
@@ -566,12 +572,15 @@ class _DotNode(Value):
         return self._params + self._inputs
 
 
+_NODE_TYPES = frozenset({Value, _DotNode})
+
+
 def _as_value(x: Scalar) -> Value:
     return x if isinstance(x, Value) else _constant(x)
 
 
 def _all_values(xs: Iterable[object]) -> bool:
-    return all(map(isinstance, xs, itertools.repeat(Value)))
+    return set(map(type, xs)) <= _NODE_TYPES or all(map(isinstance, xs, itertools.repeat(Value)))
 
 
 def _as_values(xs: Sequence[Scalar]) -> tuple[Value, ...]:

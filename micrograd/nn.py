@@ -26,7 +26,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
-from .engine import Value, _all_values, _as_values, _dot_nodes, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
+from .engine import Value, _all_values, _dot_nodes, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "ACTIVATIONS", "INITS",
@@ -493,7 +493,7 @@ class Layer(Module):
                 and all(len(row) == len(rows[0]) and _all_values(row) for row in rows)
         if self._one_call and len(x) == len(rows[0]) - 1:
             # the whole layer in one node-making call, sharing the inputs and the neurons' row tuples
-            out = _dot_nodes(rows, _as_values(x), neurons[0]._fused)
+            out = _dot_nodes(rows, x, neurons[0]._fused)
         else:
             xs = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x])
             out = [n(xs) for n in neurons]
