@@ -232,6 +232,7 @@ def _dot_then(act: Primitive) -> Primitive:
 
 DOT_RELU, DOT_TANH, DOT_SIGMOID = _dot_then(RELU), _dot_then(TANH), _dot_then(SIGMOID)
 _NEURON_RULES = {None: DOT, RELU: DOT_RELU, TANH: DOT_TANH, SIGMOID: DOT_SIGMOID}
+_NEURON_ACTIVATIONS = {rule: act for act, rule in _NEURON_RULES.items()}
 
 
 def leaky_relu(x: Scalar, slope: float = 0.01) -> Any:
@@ -343,6 +344,9 @@ class Value:
         for node in order:
             g = node.grad
             if g == 0.0 or (node.data == 0.0 and _is_flat(node)):  # nothing to pass on (see "Zero gradients")
+                continue
+            if type(node) is _DotNode:  # a neuron: its own loop, the same arithmetic (see _DotNode)
+                node._accumulate(g)
                 continue
             parents = node._prev
             for parent, d in zip(parents, _local_partials(node, parents, False)):
@@ -570,6 +574,33 @@ class _DotNode(Value):
     @property
     def _prev(self) -> tuple[Value, ...]:  # type: ignore[override]
         return self._params + self._inputs
+
+    def _accumulate(self, g: float) -> None:
+        """backward()'s step for this node: the products of the rule's partials (slope, slope * x_i,
+        slope * w_i) with `g`, added to the parents in the rule's order, without first gathering
+        2n + 1 partials.  Half the cost of a neuron's backward; a test holds it to the rule bit for bit."""
+        rule = self._rule
+        assert rule is not None
+        act = _NEURON_ACTIVATIONS[rule]
+        slope = 1.0 if act is None else act.partials(None, self.data)[0]
+        bias, *weights = self._params
+        if bias.requires_grad:
+            bias.grad += slope * g
+        inputs = self._inputs
+        if slope == 1.0:  # the rule's partials are then x_i and w_i themselves
+            for w, x in zip(weights, inputs):
+                if w.requires_grad:
+                    w.grad += x.data * g
+            for w, x in zip(weights, inputs):
+                if x.requires_grad:
+                    x.grad += w.data * g
+        else:
+            for w, x in zip(weights, inputs):
+                if w.requires_grad:
+                    w.grad += slope * x.data * g
+            for w, x in zip(weights, inputs):
+                if x.requires_grad:
+                    x.grad += slope * w.data * g
 
 
 _NODE_TYPES = frozenset({Value, _DotNode})

@@ -250,3 +250,35 @@ def test_layer_with_plain_numbers_among_the_weights_still_computes():
     x = [Value(2.0), Value(3.0)]
     assert [o.data for o in layer(x)] == _from_scratch(layer, x)
 
+
+
+# ---------------------------------------------------------------- a neuron's backward step
+@pytest.mark.parametrize("act", [None, RELU, TANH, SIGMOID])
+@given(data=st.data())
+def test_neuron_backward_step_is_the_rule_bit_for_bit(act, data):
+    """backward() runs a dot node's own loop; it must add exactly what the generic rule adds, in its order."""
+    n = data.draw(st.integers(1, 5))
+    pool_size = data.draw(st.integers(1, 2 * n + 1))  # fewer Values than slots: some appear twice
+    start = data.draw(st.lists(st.floats(-5, 5), min_size=pool_size, max_size=pool_size))
+    slots = data.draw(st.lists(st.integers(0, pool_size - 1), min_size=2 * n + 1, max_size=2 * n + 1))
+    constant = data.draw(st.lists(st.booleans(), min_size=pool_size, max_size=pool_size))
+    seed, g = data.draw(st.floats(-5, 5)), data.draw(st.floats(-3, 3).filter(lambda v: v != 0.0))
+
+    def build():
+        pool = [Value(v, requires_grad=not c) for v, c in zip(start, constant)]
+        for k, p in enumerate(pool):
+            p.grad = seed * (k + 1)  # leaves accumulate onto what they hold
+        vals = [pool[i] for i in slots]
+        node = dot(vals[1:n + 1], vals[n + 1:], vals[0], act)
+        return pool, node
+
+    pool, node = build()
+    if not node.requires_grad or engine._is_flat(node):
+        return
+    node.backward(g)  # the dot node's own loop
+    twin_pool, twin = build()
+    parents = twin._prev
+    for parent, d in zip(parents, engine._local_partials(twin, parents, False)):  # the rule, generically
+        if parent.requires_grad:
+            parent.grad += d * g
+    assert [bits(p.grad) for p in pool] == [bits(p.grad) for p in twin_pool]
