@@ -244,10 +244,16 @@ class Worker:
         return {"ops": ops, "graph_bytes": graph, "per_node": graph / ops}
 
     # ------------------------------------------------------------ (d) chain scaling
-    def chain_run(self, steps: int) -> dict[str, Any]:
-        """Forward + backward + drop of a param chain of 3 * steps operations."""
+    def chain_run(self, steps: int, gc_off: bool = False) -> dict[str, Any]:
+        """Forward + backward + drop of a param chain of 3 * steps operations.
+
+        ``gc_off=True`` is a diagnostic: the cyclic GC is disabled for the run (and re-enabled
+        after), to show how much of the growth with size is the collector's."""
         Value = self.value  # noqa: N806
         gc0 = self.gc_timer.total
+        was_enabled = gc.isenabled()
+        if gc_off:
+            gc.disable()
         try:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -261,6 +267,9 @@ class Worker:
             cpu = time.process_time() - c0
         except (RecursionError, MemoryError) as e:
             return {"error": f"{type(e).__name__}: {e}"}
+        finally:
+            if was_enabled:
+                gc.enable()
         return {"forward": t1 - t0, "backward": t2 - t1, "free": t3 - t2, "total": t3 - t0, "cpu": cpu,
                 "gc_time": self.gc_timer.total - gc0, "grads": grads}
 

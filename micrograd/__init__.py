@@ -10,6 +10,7 @@ from .engine import (
     Value,
     cos,
     dot,
+    dots,
     exp,
     grad,
     is_grad_enabled,
@@ -36,6 +37,6 @@ def draw_dot(root: Value, **options: Any) -> Any:
 
 
 __all__ = [
-    "DomainError", "Primitive", "Value", "cos", "dot", "draw_dot", "exp", "grad", "is_grad_enabled",
+    "DomainError", "Primitive", "Value", "cos", "dot", "dots", "draw_dot", "exp", "grad", "is_grad_enabled",
     "leaky_relu", "log", "no_grad", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh", "vsum",
 ]

@@ -16,6 +16,12 @@ base to a fractional power, division by zero) raises `DomainError`, which names
 the operation and the operand, and so does an infinite derivative met during
 backward (sqrt at 0).
 
+Neurons: `dot(weights, inputs, bias, activation)` is a whole neuron as one node,
+and `dots()` makes a layer of them that share one tuple of inputs.  They are the
+hot path of every network, so their forward sum and their backward step are
+loops of their own (`_dot_nodes`, `_DotNode._accumulate`) rather than calls
+through the table; tests hold both to the DOT rules bit for bit.
+
 Zero gradients: a node whose incoming gradient is exactly 0.0 passes nothing on
 (in float mode), and a graph walk never enters the subgraph behind a flat node (a
 ReLU whose output is 0, or abs at 0: its partials are all 0).  This is exact — 0 times any
@@ -355,7 +361,6 @@ class Value:
 
 
 _new_value = object.__new__
-_get_data = operator.attrgetter("data")
 _get_requires_grad = operator.attrgetter("requires_grad")
 
 
@@ -416,7 +421,7 @@ def _topo_order(roots: Iterable[Value]) -> list[Value]:
         if root._rule is None or root in seen:
             continue
         seen.add(root)
-        nodes, parents = [root], [iter(_live_parents(root))]  # the path from the root, and where each stands
+        nodes, parents = [root], [iter(() if _is_flat(root) else root._prev)]  # the path, and where each stands
         while parents:
             for p in parents[-1]:
                 if p._rule is not None and p not in seen:
@@ -438,10 +443,6 @@ def _is_flat(node: Value) -> bool:
     """No gradient can pass through `node`: a `flat_at_zero` primitive whose output is exactly 0."""
     rule = node._rule
     return rule is not None and rule.flat_at_zero and node.data == 0.0
-
-
-def _live_parents(node: Value) -> tuple[Value, ...]:
-    return () if _is_flat(node) else node._prev
 
 
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
