@@ -577,12 +577,14 @@ class Report:
                   "text for all engines (`benchmarks/workloads.py`, `MOONS_STEP`); only the two import lines differ. "
                   "For PyTorch, `Value` makes a 0-dim float64 leaf tensor and `MLP` has micrograd's structure "
                   "(`benchmarks/torch_shim.py`), so autograd records micrograd's unfused graph; our engine runs its "
-                  f"own `micrograd.nn.MLP` (one `dot` node per neuron). Data: {s.moons_points} two-moons points "
+                  "own `micrograd.nn.MLP` (one `ReLU(dot)` node per neuron, a layer per `dots()` call). "
+                  f"Data: {s.moons_points} two-moons points "
                   "(own RNG); weights: `random.seed(1337)` then the model, checked equal across engines. Each "
                   f"step's loss is compared with the reference engine's; |Δ| < {LOSS_TOLERANCE:g} is required of "
                   "ours and the floor.",
                   "- The floor (`benchmarks/floor.py`) is the same step written by hand on lists of floats: the same "
-                  "arithmetic in the same order, explicit loops, no numpy, no graph.",
+                  "arithmetic in the same order, explicit loops, no numpy, no graph; like any hand-written backward "
+                  "it skips units whose derivative is zero (a dead ReLU, a satisfied hinge).",
                   f"- (b) a random layered DAG (seeded) of {len(s.graphs)} sizes: every node combines its own parent "
                   "with a random earlier one through one of eight expressions (`*`, `+`, `-`, constants, `relu`, "
                   "`**2`, `/`, negation), then builtin `sum()` of the last layer; generated once as straight-line "
