@@ -579,7 +579,7 @@ class _DotNode(Value):
     def _accumulate(self, g: float) -> None:
         """backward()'s step for this node: the products of the rule's partials (slope, slope * x_i,
         slope * w_i) with `g`, added to the parents in the rule's order, without first gathering
-        2n + 1 partials.  Half the cost of a neuron's backward; a test holds it to the rule bit for bit."""
+        2n + 1 partials: about half the cost of the generic step.  A test holds it to the rule bit for bit."""
         rule = self._rule
         assert rule is not None
         act = _NEURON_ACTIVATIONS[rule]
@@ -615,8 +615,9 @@ def _all_values(xs: Iterable[object]) -> bool:
     return set(map(type, xs)) <= _NODE_TYPES or all(map(isinstance, xs, itertools.repeat(Value)))
 
 
-def _as_values(xs: Sequence[Scalar]) -> tuple[Value, ...]:
+def _as_values(xs: Iterable[Scalar]) -> tuple[Value, ...]:
     """`xs` as a tuple of Values: the very tuple when it already is one (so it can be shared)."""
+    xs = xs if isinstance(xs, (list, tuple)) else list(xs)
     if _all_values(xs):
         values = cast("Sequence[Value]", xs)
         return values if type(values) is tuple else tuple(values)

@@ -360,7 +360,7 @@ for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "e
 
 
 class Neuron(Module):
-    """act(b + sum_i w_i x_i), with the weighted sum as a single `dot` node.
+    """act(b + sum_i w_i x_i) as a single node (e.g. ``ReLU(dot)``); a leaky ReLU gets a node of its own.
 
     Defaults are micrograd's: ReLU (``nonlin=True``) or linear, weights drawn
     ``random.uniform(-1, 1)`` one per input, bias 0.
@@ -485,19 +485,30 @@ class Layer(Module):
         elif not isinstance(x, (list, tuple)):
             x = list(x)  # any iterable: it is read once per neuron
         neurons = self.neurons
-        rows = [n._row for n in neurons]
-        if len(rows) != len(self._rows) or not all(map(operator.is_, rows, self._rows)):
-            # first call, or a neuron, weight, bias or activation changed since the last one
-            self._rows, act = rows, neurons[0]._fused
-            self._one_call = all(type(n) is Neuron and n._act is None and n._fused is act for n in neurons) \
-                and all(len(row) == len(rows[0]) and _all_values(row) for row in rows)
-        if self._one_call and len(x) == len(rows[0]) - 1:
+        rows = self._rows_for_one_call()
+        if rows is not None and len(x) == len(rows[0]) - 1:
             # the whole layer in one node-making call, sharing the inputs and the neurons' row tuples
             out = _dot_nodes(rows, x, neurons[0]._fused)
         else:
             xs = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x])
             out = [n(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
+
+    def _rows_for_one_call(self) -> list[tuple[Value, ...]] | None:
+        """The neurons' ``(b, *w)`` tuples if one `dots` call can make the whole layer, else None."""
+        neurons = self.neurons
+        try:
+            rows = [n._row for n in neurons]
+        except AttributeError:  # something other than a Neuron among them
+            return None
+        if len(rows) != len(self._rows) or not all(map(operator.is_, rows, self._rows)):
+            # first call, or a neuron, weight, bias or activation changed since the last one
+            act = neurons[0]._fused if neurons else None
+            self._rows = rows
+            self._one_call = bool(rows) and all(
+                type(n) is Neuron and n._act is None and n._fused is act for n in neurons) and all(
+                len(row) == len(rows[0]) and _all_values(row) for row in rows)
+        return rows if self._one_call else None
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]

@@ -282,3 +282,14 @@ def test_neuron_backward_step_is_the_rule_bit_for_bit(act, data):
         if parent.requires_grad:
             parent.grad += d * g
     assert [bits(p.grad) for p in pool] == [bits(p.grad) for p in twin_pool]
+
+
+def test_a_layer_of_other_callables_calls_each_one():
+    layer = nn.Layer(2, 2, rng=random.Random(0))
+    x = [Value(1.0), Value(2.0)]
+    layer(x)  # the one-call path, remembered
+    layer.neurons[1] = lambda xs: xs[0] * xs[1]  # not a Neuron: no row to share
+    out = layer(x)
+    assert out[1].data == 2.0 and out[0].data == nn.Neuron.__call__(layer.neurons[0], x).data
+    layer.neurons = []
+    assert layer(x) == []
