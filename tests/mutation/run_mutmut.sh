@@ -11,7 +11,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${1:-/tmp/micrograd-mutmut}"
-tests=(tests/test_engine_properties.py tests/test_custom_primitive.py tests/test_testing.py)
+tests=(tests/test_engine_properties.py tests/test_custom_primitive.py tests/test_testing.py tests/test_neurons.py)
 
 rm -rf "$work"
 mkdir -p "$work/tests"
@@ -32,7 +32,7 @@ cat > pyproject.toml <<TOML
 [tool.mutmut]
 source_paths = ["micrograd/"]
 only_mutate = ["micrograd/engine.py"]
-pytest_add_cli_args_test_selection = ["tests/test_engine_properties.py", "tests/test_custom_primitive.py", "tests/test_testing.py"]
+pytest_add_cli_args_test_selection = ["tests/test_engine_properties.py", "tests/test_custom_primitive.py", "tests/test_testing.py", "tests/test_neurons.py"]
 pytest_add_cli_args = [${deselect}"-p", "no:cacheprovider", "-q", "-x"]
 process_isolation = "forkserver"   # the tests import torch, which is not fork-safe
 # import the engine afresh in every mutant's process: the primitive table is built at import time (by
