@@ -26,7 +26,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
-from .engine import Value, _all_values, _dot_nodes, dot, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
+from .engine import Value, _all_values, _as_values, _dot_nodes, dots, exp, log, relu, sigmoid, softplus, tanh, vsum
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "ACTIVATIONS", "INITS",
@@ -667,7 +667,8 @@ class Conv2d(Module):
     """2-D cross-correlation (PyTorch's Conv2d) of one image given as nested lists [C][H][W].
 
     Each output pixel is one `dot` node over the in-bounds part of its window (zero padding
-    contributes nothing, so it is left out of the graph).  `weight` is [out][in][kh][kw] like
+    contributes nothing, so it is left out of the graph); one `dots` call makes a pixel's nodes
+    for every output channel, sharing the window's inputs.  `weight` is [out][in][kh][kw] like
     PyTorch; `parameters()` lists the weights in that order, then the biases.  Default init is
     He (fan_in = in_channels * kh * kw), bias 0.
     """
@@ -696,7 +697,8 @@ class Conv2d(Module):
         cin, weight = range(self.in_channels), self.weight
         biases: list[Value] = self.bias if self.bias is not None else [_ZERO] * self.out_channels
         out: list[list[list[Value]]] = [[[] for _ in range(ho)] for _ in range(self.out_channels)]
-        kernels: dict[tuple[int, int, int, int], list[list[Value]]] = {}  # flattened weights per clipped window
+        # per clipped window, one row (bias, *flattened weights) per output channel: one dots() call per pixel
+        kernels: dict[tuple[int, int, int, int], list[tuple[Value, ...]]] = {}
         for oy in range(ho):
             top = oy * sh - ph
             i0, i1 = max(0, -top), min(kh, h - top)
@@ -704,13 +706,14 @@ class Conv2d(Module):
                 left = ox * sw - pw
                 j0, j1 = max(0, -left), min(kw, w - left)
                 key = (i0, i1, j0, j1)
-                ks = kernels.get(key)
-                if ks is None:
-                    ks = kernels[key] = [[wc[i][j] for wc in wo_ for i in range(i0, i1) for j in range(j0, j1)]
-                                         for wo_ in weight]
+                rows = kernels.get(key)
+                if rows is None:
+                    rows = kernels[key] = [
+                        _as_values([b, *(wc[i][j] for wc in wo_ for i in range(i0, i1) for j in range(j0, j1))])
+                        for wo_, b in zip(weight, biases)]
                 patch = [img[c][top + i][left + j] for c in cin for i in range(i0, i1) for j in range(j0, j1)]
-                for o, k in enumerate(ks):
-                    out[o][oy].append(dot(k, patch, biases[o]))
+                for o, node in enumerate(_dot_nodes(rows, patch, None)):
+                    out[o][oy].append(node)
         return out
 
     def parameters(self) -> list[Value]:
