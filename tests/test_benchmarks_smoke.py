@@ -101,3 +101,15 @@ def test_report_file(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -
     text = (out / "RESULTS.md").read_text()
     assert "## Machine" in text and "nproc" in text and "Python" in text
     assert "| workload" in text
+
+
+def test_paired_timings_and_gc_off_diagnostic(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """Ours and the floor time each step more than once (parameters restored, or the loss check above
+    would fail), their ratio is taken step by step, and (d) has its GC-off pass."""
+    _, out = quick_run
+    results = json.loads((out / "results.json").read_text())["results"]
+    a = results["a"]
+    assert a["engines"]["ours"]["timings_per_step"] == a["engines"]["floor"]["timings_per_step"] == a["reps"] + 1
+    assert a["floor_ratio"] > 0 and a["floor_ratio_cpu"] > 0
+    assert set(results["d"]["sizes_gc_off"]) == set(results["d"]["sizes"])
+    assert all("ours" in per for per in results["d"]["sizes_gc_off"].values())
