@@ -12,7 +12,7 @@ import random
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from micrograd import engine, nn
@@ -30,6 +30,9 @@ EDGE = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, math.inf, -math.inf, math.na
 
 # ---------------------------------------------------------------- fused forward
 @given(st.lists(st.tuples(ANY_FLOAT | EDGE, ANY_FLOAT | EDGE), max_size=6), ANY_FLOAT | EDGE)
+@example(pairs=[], bias=-0.0)  # ReLU(-0.0) is +0.0
+@example(pairs=[(0.0, -1.0)], bias=-0.0)
+@example(pairs=[(math.nan, 1.0)], bias=0.0)
 def test_fused_relu_forward_is_relu_of_the_dot_bit_for_bit(pairs, bias):
     ws, xs = [w for w, _ in pairs], [x for _, x in pairs]
     floats = [bias, *ws, *xs]
@@ -110,8 +113,34 @@ def test_dots_errors_name_the_problem():
 
 def test_dots_records_nothing_under_no_grad():
     with engine.no_grad():
-        (out,) = dots([(Value(1.0), Value(2.0))], [Value(3.0)], RELU)
-    assert out.data == 7.0 and not out.requires_grad and out._prev == ()
+        out = dots([(Value(1.0), Value(2.0)), (Value(-1.0), Value(0.5))], [Value(3.0)], RELU)
+    assert [o.data for o in out] == [7.0, 0.5]
+    assert all(not o.requires_grad and o._prev == () for o in out)
+
+
+def test_a_fresh_dot_node_holds_no_gradient_and_no_label():
+    (out,) = dots([(Value(1.0), Value(2.0))], [Value(3.0)])
+    assert out.grad == 0.0 and out.label == "" and out._op == "dot"
+
+
+def test_constant_rows_on_inputs_that_require_grad_are_recorded():
+    """Whether a node records depends on every parent: here only the second input needs a gradient."""
+    x0, x1 = Value(2.0, requires_grad=False), Value(5.0)
+    rows = [(Value(1.0, requires_grad=False), Value(3.0, requires_grad=False), Value(4.0, requires_grad=False))] * 2
+    outs = dots(rows, [x0, x1])
+    assert all(o.requires_grad for o in outs)
+    outs[0].backward()
+    assert x1.grad == 4.0 and x0.grad == 0.0
+
+
+def test_dots_reads_rows_and_inputs_given_as_iterators_or_lists():
+    w, x = Value(2.0), Value(3.0)
+    (a,) = dots([(v for v in (Value(1.0), w))], iter([x]))  # a row and the inputs as iterators
+    assert a.data == 7.0
+    (b,) = dots(iter([[Value(0.5), w]]), [x])  # a list row of Values becomes a tuple
+    assert b.data == 6.5 and type(b._params) is tuple  # type: ignore[attr-defined]
+    b.backward()
+    assert w.grad == 3.0 and x.grad == 2.0
 
 
 # ---------------------------------------------------------------- flat nodes
@@ -143,6 +172,16 @@ def test_backward_does_not_walk_behind_a_dead_relu():
     assert x.grad == 1.0  # only the live path x -> out
     (g,) = grad(out, x)
     assert g.data == 1.0
+
+
+def test_a_dead_neuron_passes_no_nan_from_an_infinite_input():
+    """0 times an infinite partial behind a flat node: micrograd leaves the gradient at 0 (documented)."""
+    w, b = Value(-1.0), Value(0.0)
+    x = Value(math.inf, requires_grad=False)
+    dead = dot([w], [x], b, relu)  # -inf, then ReLU: 0
+    assert dead.data == 0.0
+    (dead * 2.0 + w).backward()
+    assert w.grad == 1.0 and b.grad == 0.0  # only the live path; no NaN from 0 * inf
 
 
 def test_a_live_relu_passes_its_gradient_and_a_flat_one_stops_it_in_create_graph_too():
