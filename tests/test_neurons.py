@@ -123,6 +123,12 @@ def test_a_fresh_dot_node_holds_no_gradient_and_no_label():
     assert out.grad == 0.0 and out.label == "" and out._op == "dot"
 
 
+@pytest.mark.parametrize(("act", "op"), [(None, "dot"), (RELU, "ReLU(dot)"), (TANH, "tanh(dot)"),
+                                         (SIGMOID, "sigmoid(dot)")])
+def test_neuron_nodes_are_named_after_their_activation(act, op):
+    assert dot([Value(1.0)], [Value(2.0)], Value(0.5), act)._op == op  # what a graph drawing shows
+
+
 def test_constant_rows_on_inputs_that_require_grad_are_recorded():
     """Whether a node records depends on every parent: here only the second input needs a gradient."""
     x0, x1 = Value(2.0, requires_grad=False), Value(5.0)
