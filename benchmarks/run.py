@@ -411,10 +411,11 @@ class Report:
         rows: list[list[str]] = []
 
         def row(workload: str, metric: str, get: Callable[[str], float | None], target: str = "",
-                met: bool | None = None) -> None:
+                met: bool | None = None, floor_x: float | None = None) -> None:
             v = {n: get(n) for n in LABELS}
+            vs_floor = ratio(v["ours"], v["floor"]) if floor_x is None else f"{floor_x:.1f}×"
             rows.append([workload, metric, *(fmt(v[n]) if n not in self.missing else "missing" for n in LABELS),
-                         ratio(v["micrograd"], v["ours"]), ratio(v["torch"], v["ours"]), ratio(v["ours"], v["floor"]),
+                         ratio(v["micrograd"], v["ours"]), ratio(v["torch"], v["ours"]), vs_floor,
                          target, {True: "yes", False: "NO", None: "—"}[met]])
 
         a = self.val("a", "engines")
@@ -423,9 +424,7 @@ class Report:
             mg_x = ms["micrograd"] / ms["ours"] if "micrograd" in ms and "ours" in ms else None
             fl_x = self.val("a", "floor_ratio")  # step by step, side by side (see the notes)
             row("(a) moons step", "ms / step", lambda n: ms.get(n), "≥40× mg, ≤3× floor",
-                None if mg_x is None or fl_x is None else mg_x >= 40 and fl_x <= 3)
-            if fl_x is not None:
-                rows[-1][-3] = f"{fl_x:.1f}×"
+                None if mg_x is None or fl_x is None else mg_x >= 40 and fl_x <= 3, fl_x)
         for label, g in (self.val("b") or {}).items():
             e = g["engines"]
             big = label == self.sizes.graphs[-1][0]

@@ -421,7 +421,10 @@ def _topo_order(roots: Iterable[Value]) -> list[Value]:
         if root._rule is None or root in seen:
             continue
         seen.add(root)
-        nodes, parents = [root], [iter(() if _is_flat(root) else root._prev)]  # the path, and where each stands
+        if _is_flat(root):
+            order.append(root)  # nothing to visit behind it
+            continue
+        nodes, parents = [root], [iter(root._prev)]  # the path from the root, and where each stands
         while parents:
             for p in parents[-1]:
                 if p._rule is not None and p not in seen:

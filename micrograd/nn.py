@@ -490,7 +490,7 @@ class Layer(Module):
             # the whole layer in one node-making call, sharing the inputs and the neurons' row tuples
             out = _dot_nodes(rows, x, neurons[0]._fused)
         else:
-            xs = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in x])
+            xs = _as_values(x)  # plain numbers become constants once here, not once per neuron
             out = [n(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
