@@ -1,0 +1,324 @@
+"""The rule table: every primitive's forward function and its partial derivatives, side by side.
+
+Start reading at the table below (``ADD = ...``).  Each row is one operation:
+
+    NAME = Primitive("name", forward, partials)
+
+``forward(*xs)`` maps floats to a float.  ``partials(*xs, out)`` returns d out / d x_i for every
+input x_i.  The same partials serve both modes of differentiation: during `backward()` they
+receive floats; under ``grad(create_graph=True)`` they receive the Values themselves, so the
+derivative is recorded and can be differentiated again.  That is why they are written with
+arithmetic and with the primitives below (``exp(x)``, ``div(a, b)``), which accept both.
+
+Numbers follow IEEE 754 like PyTorch and C's math library, never Python's exceptions: ``log(0)``
+is -inf, ``log(-1)``, ``0/0`` and ``sqrt(-1)`` are nan, ``1/0`` is inf, overflow is inf, and nan
+goes in, nan comes out.  So one graph gives one answer in every mode, and a bad number shows up
+where it was made instead of stopping the program.
+
+This module knows nothing of the engine: a primitive applied to a `Value` asks the Value's
+class to record the node (``type(x).record``), so the table stays a table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Partials = Callable[..., Sequence[Any]]
+
+
+class Primitive:
+    """A scalar operation: its forward function and its partial derivatives.
+
+    ``forward(*xs[, const])`` maps floats to a float.  ``partials(*xs, out[, const])`` returns
+    d out / d x_i for every input (floats during `backward()`, Values under
+    ``grad(create_graph=True)``: write it with arithmetic and primitives such as
+    ``micrograd.exp``).  With ``const=True`` the last argument is a non-differentiable
+    parameter (a slope, an exponent), passed to ``forward`` after the inputs and to
+    ``partials`` after ``out``.  With ``flat_at_zero=True`` the primitive promises that wherever
+    its output is exactly 0 every partial is exactly 0 whatever comes from above (ReLU's flat
+    side, as PyTorch's threshold_backward), so a graph walk need not look behind such a node.
+
+    Called on numbers it returns a float; on any `Value`, a recorded Value::
+
+        cube = Primitive("cube", lambda x: x ** 3, lambda x, out: (3 * x ** 2,))
+        y = cube(Value(2.0))        # y.data == 8.0; y.backward() gives 12.0
+    """
+
+    __slots__ = ("name", "forward", "partials", "const", "flat_at_zero")
+
+    def __init__(self, name: str, forward: Callable[..., float], partials: Partials,
+                 *, const: bool = False, flat_at_zero: bool = False) -> None:
+        self.name, self.forward, self.partials = name, forward, partials
+        self.const, self.flat_at_zero = const, flat_at_zero
+
+    def __call__(self, *args: Any) -> Any:
+        inputs, const = (args[:-1], as_float(args[-1])) if self.const else (args, None)
+        for x in inputs:
+            record = getattr(type(x), "record", None)
+            if record is not None:  # a Value: its class records the node
+                return record(self, inputs, const)
+        floats = [as_float(x) for x in inputs]
+        return self.forward(*floats) if const is None else self.forward(*floats, const)
+
+    def local_derivatives(self, xs: Sequence[Any], out: Any, const: float | None) -> Sequence[Any]:
+        """d out / d x_i for each input: the rule's partials, called with the parameter if it has one."""
+        return self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
+
+    def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
+        """The chain rule at `node`: add ``d node/d parent * g`` to ``grads[parent]`` for every parent.
+
+        ``g`` is d root / d node.  The reverse walk calls this once per node; a rule with a
+        faster way to do the same arithmetic (micrograd.fused) overrides it.
+        """
+        parents = node._prev
+        if create_graph:  # the partials of Values: recorded, so the result can be differentiated again
+            for parent, d in zip(parents, self.local_derivatives(parents, node, node._const)):
+                if parent.requires_grad:
+                    add_into(grads, parent, d * g)
+            return
+        get = grads.get
+        for parent, d in zip(parents, self.local_derivatives([p.data for p in parents], node.data, node._const)):
+            if parent.requires_grad:
+                grads[parent] = get(parent, 0.0) + d * g  # floats start from 0.0, as a fresh .grad does
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+    def __reduce__(self) -> Any:
+        # a built-in rule pickles by name, so a pickled graph finds the same table after loading
+        return (primitive_named, (self.name,)) if TABLE.get(self.name) is self else super().__reduce__()
+
+    def __copy__(self) -> Primitive:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Primitive:
+        return self  # a rule is a constant: copies of a graph share the table
+
+
+class Closure(Primitive):
+    """The rule of a node made the lecture's way: ``out = Value(t, (x,), 'tanh'); out._backward = fn``.
+
+    ``fn`` reads ``out.grad`` and adds into its parents' ``.grad``; the walk lets it do so with
+    the pass's gradients and collects what it added.  `grad()` needs partial derivatives it
+    can differentiate, which a closure does not give, so it refuses such graphs.
+    """
+
+    __slots__ = ("fn",)
+
+    def __init__(self, op: str, fn: Callable[[], None] | None) -> None:
+        super().__init__(op, _no_forward, _no_partials)
+        self.fn = fn
+
+    def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
+        parents = tuple(dict.fromkeys(node._prev))
+        saved, saved_g = [p.grad for p in parents], node.grad
+        try:
+            for p in parents:
+                p.grad = 0.0
+            node.grad = g
+            if self.fn is not None:
+                self.fn()
+            for p in parents:
+                if p.requires_grad:
+                    add_into(grads, p, p.grad)
+        finally:
+            for p, s in zip(parents, saved):
+                p.grad = s
+            node.grad = saved_g
+
+
+def _no_forward(*xs: float) -> float:
+    raise TypeError("a node made with Value(data, _children, _op) has no forward rule")
+
+
+def _no_partials(*xs: Any) -> tuple[Any, ...]:
+    raise TypeError("this node was made the lecture's way, with a _backward closure: grad() needs partial "
+                    "derivatives it can differentiate again; define the operation as a micrograd.Primitive")
+
+
+# ---------------------------------------------------------------- reading a node
+def primitive_of(node: Any) -> Primitive | None:
+    """The primitive that made `node` (None for a leaf or a constant)."""
+    return node._rule
+
+
+def constant_of(node: Any) -> float | None:
+    """The number folded into `node`'s operation: c in ``x + c``, ``x * c``, ``x ** c``, a leaky slope."""
+    return node._const
+
+
+def local_derivatives(node: Any) -> tuple[float, ...]:
+    """d node / d parent for each parent in ``node._prev``, as floats (IEEE: may be inf or nan)."""
+    rule = node._rule
+    if rule is None or not node._prev:
+        return ()
+    return tuple(rule.local_derivatives([p.data for p in node._prev], node.data, node._const))
+
+
+def add_into(grads: dict[Any, Any], node: Any, contribution: Any) -> None:
+    """grads[node] += contribution, where the first contribution is stored as it is."""
+    grads[node] = grads[node] + contribution if node in grads else contribution
+
+
+def as_float(x: object) -> float:
+    """`x` as a Python float; a TypeError naming the type for anything that is not a real number."""
+    if type(x) is float:
+        return x
+    if isinstance(x, (str, bytes, complex)) or x is None or not hasattr(type(x), "__float__"):
+        raise TypeError(f"a Value holds a real number, not {type(x).__name__}")
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"a Value holds a real number, not {type(x).__name__}") from None
+
+
+def data(x: Any) -> float:
+    """The number inside `x`, a Value or a number (for tests inside partials: never compare Values)."""
+    return x if isinstance(x, (int, float)) else x.data
+
+
+# ---------------------------------------------------------------- IEEE forwards
+def _ieee(fn: Callable[..., float], on_error: Callable[..., float]) -> Callable[..., float]:
+    """`fn`, returning what IEEE 754 (and PyTorch) give where Python's math raises."""
+
+    def forward(*xs: float) -> float:
+        try:
+            return fn(*xs)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return on_error(*xs)
+
+    return forward
+
+
+def _divide_by_zero(a: float, b: float) -> float:
+    if a == 0 or a != a:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _pow_error(x: float, c: float) -> float:
+    """What C's pow gives where math.pow raises: 0 to a negative power, overflow, a negative base."""
+    odd = c == c and math.isfinite(c) and c == int(c) and int(c) % 2 == 1
+    if x == 0:
+        return math.copysign(math.inf, x) if odd else math.inf
+    if x < 0 and not (math.isfinite(c) and c == int(c)):
+        return math.nan  # a negative base to a fractional power
+    return -math.inf if x < 0 and odd else math.inf  # overflow
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # nan stays nan here
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))  # log(1 + e^x) without overflow; nan -> nan
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x  # nan -> nan
+
+
+def _sum(*xs: float) -> float:
+    try:
+        return math.fsum(xs)  # correctly rounded
+    except (OverflowError, ValueError):  # fsum raises where the sum is inf or nan; IEEE says which
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+
+def _floordiv(a: float, b: float) -> float:
+    try:
+        return a // b
+    except ZeroDivisionError:
+        return _divide_by_zero(a, b)
+
+
+def _mod(a: float, b: float) -> float:
+    try:
+        return a % b  # the divisor's sign, as torch.remainder
+    except ZeroDivisionError:
+        return math.nan
+
+
+_nan = lambda *xs: math.nan  # noqa: E731
+
+# the rules' partials call these (bound below) on floats or Values
+div: Primitive
+powc: Primitive
+pow_: Primitive
+exp: Primitive
+log: Primitive
+sigmoid: Primitive
+sin: Primitive
+cos: Primitive
+floor_div: Primitive
+
+# name                 forward                                   partials (xs..., out[, const])  source: calculus
+ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
+MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
+DIV = Primitive("/", _ieee(lambda a, b: a / b, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
+# a ** b; PyTorch's masks: no slope in a where b == 0, none in b where a == 0 and b >= 0
+POW = Primitive("**", _ieee(math.pow, _pow_error),
+                lambda a, b, out: (0.0 if data(b) == 0 else b * pow_(a, b - 1.0),
+                                   0.0 if data(a) == 0 and data(b) >= 0 else out * log(a)))
+SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
+SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)  # x * c
+POWC = Primitive("**{}", _ieee(math.pow, _pow_error),
+                 lambda x, out, c: (0.0 if c == 0 else c * powc(x, c - 1.0),), const=True)  # x ** c
+SUM = Primitive("sum", _sum, lambda *xs_out: (1.0,) * (len(xs_out) - 1))
+EXP = Primitive("exp", _ieee(math.exp, lambda x: math.inf), lambda x, out: (out,))
+LOG = Primitive("log", _ieee(math.log, lambda x: -math.inf if x == 0 else math.nan), lambda x, out: (div(1.0, x),))
+SQRT = Primitive("sqrt", _ieee(math.sqrt, _nan), lambda x, out: (div(0.5, out),))
+TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
+SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
+SOFTPLUS = Primitive("softplus", _softplus, lambda x, out: (sigmoid(x),))
+RELU = Primitive("ReLU", lambda x: 0.0 if x <= 0 else x, lambda x, out: (0.0 if out <= 0 else 1.0,),
+                 flat_at_zero=True)
+LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x,
+                       lambda x, out, c: (1.0 if data(x) > 0 else c,), const=True)
+ABS = Primitive("abs", abs, lambda x, out: (_sign(data(x)),))
+SIN = Primitive("sin", _ieee(math.sin, _nan), lambda x, out: (cos(x),))
+COS = Primitive("cos", _ieee(math.cos, _nan), lambda x, out: (-sin(x),))
+FLOORDIV = Primitive("//", _floordiv, lambda a, b, out: (0.0, 0.0))  # piecewise constant
+MOD = Primitive("%", _mod, lambda a, b, out: (1.0, -floor_div(a, b)))  # a - b * floor(a / b)
+
+# functions that accept numbers or Values (the partials above use them for create_graph)
+div, powc, pow_, exp, log, sigmoid, sin, cos, floor_div = DIV, POWC, POW, EXP, LOG, SIGMOID, SIN, COS, FLOORDIV
+sqrt, tanh, softplus, relu = SQRT, TANH, SOFTPLUS, RELU
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    """x for x > 0, else negative_slope * x (PyTorch's name and default); on a number or a Value."""
+    return LEAKY_RELU(x, negative_slope)
+
+
+TABLE: dict[str, Primitive] = {p.name: p for p in (
+    ADD, MUL, DIV, POW, SHIFT, SCALE, POWC, SUM, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS,
+    SIN, COS, FLOORDIV, MOD)}
+
+
+def primitive_named(name: str) -> Primitive:
+    """The built-in primitive called `name` (how a pickled graph finds its rules again)."""
+    return TABLE[name]
+
+
+# The activation vocabulary shared by nn, dot/dots, the expression language and the CLI.
+ACTIVATIONS: dict[str, Primitive | None] = {
+    "linear": None, "relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "leaky_relu": LEAKY_RELU,
+}
+
+
+def activation(name: str | Primitive | None) -> Primitive | None:
+    """The primitive for an activation name (None for "linear"); a ValueError lists the names."""
+    if name is None or isinstance(name, Primitive):
+        return name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
