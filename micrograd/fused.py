@@ -52,6 +52,9 @@ class DotRule(Primitive):
         super().__init__(name, forward, partials, flat_at_zero=act is not None and act.flat_at_zero)
         self.activation = act
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (neuron_rule, (self.activation,))  # pickled graphs find the same rule object again
+
     def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
         """`Primitive.chain` without gathering 2n + 1 partials first: the same products, in the same order."""
         if create_graph:

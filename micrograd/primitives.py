@@ -86,9 +86,9 @@ class Primitive:
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
 
-    def __reduce__(self) -> Any:
+    def __reduce_ex__(self, protocol: Any) -> Any:
         # a built-in rule pickles by name, so a pickled graph finds the same table after loading
-        return (primitive_named, (self.name,)) if TABLE.get(self.name) is self else super().__reduce__()
+        return (primitive_named, (self.name,)) if TABLE.get(self.name) is self else super().__reduce_ex__(protocol)
 
     def __copy__(self) -> Primitive:
         return self
@@ -220,7 +220,7 @@ def _softplus(x: float) -> float:
 
 
 def _sign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x  # nan -> nan
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0  # 0 at 0 and at nan, as torch.sgn
 
 
 def _sum(*xs: float) -> float:

@@ -1,0 +1,84 @@
+"""The speed path held to the rule table bit for bit.
+
+`fused.dot_nodes` computes each neuron's sum inline and `DotRule.chain` does the chain-rule step
+with its own loops; both must give exactly (IEEE bits, -0.0 and nan included) what the rule's own
+`forward` and the generic `Primitive.chain` give.  Inputs include special values and aliasing
+(a weight that is also an input, a parameter used twice).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import micrograd.engine as engine
+from micrograd import Value, dots
+from micrograd.fused import DOT, DOT_RELU, DOT_SIGMOID, DOT_TANH, NEURON_RULES, DotRule, dot_nodes
+from micrograd.primitives import Primitive
+
+RULES = [DOT, DOT_RELU, DOT_TANH, DOT_SIGMOID]
+numbers = st.one_of(
+    st.floats(-5, 5, allow_nan=False), st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e300, -1e300]))
+
+
+def bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+def generic_chain(node: Value, g: float) -> dict[Value, Any]:
+    grads: dict[Value, Any] = {}
+    Primitive.chain(node._rule, node, g, grads, False)  # type: ignore[arg-type]  # the table's step
+    return grads
+
+
+def fused_chain(node: Value, g: float) -> dict[Value, Any]:
+    grads: dict[Value, Any] = {}
+    node._rule.chain(node, g, grads, False)  # type: ignore[union-attr]
+    return grads
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 6), st.data(), st.sampled_from(RULES), numbers, st.booleans())
+def test_forward_and_chain_are_the_rules_bit_for_bit(n: int, data: st.DataObject, rule: DotRule, g: float,
+                                                     alias: bool) -> None:
+    ws = [Value(data.draw(numbers)) for _ in range(n)]
+    xs = [Value(data.draw(numbers)) for _ in range(n)]
+    if alias and n >= 2:
+        xs[0] = ws[1]  # a weight that is also an input
+        ws[0] = ws[1]  # a parameter used twice
+    b = Value(data.draw(numbers))
+    (node,) = dot_nodes([(b, *ws)], xs, rule)
+    want = rule.forward(b.data, *(w.data for w in ws), *(x.data for x in xs))
+    assert bits(node.data) == bits(want)
+    fast, slow = fused_chain(node, g), generic_chain(node, g)
+    assert list(fast) == list(slow)  # the same parents, first reached in the same order
+    assert [bits(v) for v in fast.values()] == [bits(v) for v in slow.values()]
+
+
+def test_create_graph_mode_uses_the_table() -> None:
+    w, x, b = Value(0.5), Value(-2.0), Value(0.25)
+    (node,) = dots([(b, w)], [x], "tanh")
+    grads: dict[Value, Any] = {}
+    node._rule.chain(node, Value(1.0), grads, True)  # type: ignore[union-attr]
+    assert all(isinstance(v, Value) for v in grads.values())  # recorded, so differentiable again
+
+
+def test_activation_names_and_primitives_choose_the_same_rule() -> None:
+    for name, act in (("linear", None), ("relu", DOT_RELU.activation), ("tanh", DOT_TANH.activation),
+                      ("sigmoid", DOT_SIGMOID.activation)):
+        assert dots([(Value(0.0), Value(1.0))], [Value(0.5)], name)[0]._rule is NEURON_RULES[act]
+        assert dots([(Value(0.0), Value(1.0))], [Value(0.5)], act)[0]._rule is NEURON_RULES[act]
+
+
+def test_engine_file_is_short_and_has_no_speed_special_cases() -> None:
+    source = Path(engine.__file__).read_text()
+    assert len(source.splitlines()) <= 350
+    assert "fused" not in source.replace("micrograd/fused.py", "") and "DotRule" not in source
+    walk = source[source.index("def _walk("):source.index("def _local_step(")]
+    assert "type(" not in walk and "isinstance" not in walk  # the fast path plugs in through the rule
+    assert source.count("_new(Value)") == 2  # make_node, and _rebuild restoring a pickled graph

@@ -1,0 +1,181 @@
+"""IEEE 754 semantics in every primitive: NaN and inf propagate, nothing raises, and every value
+and gradient at special points (0, -0, ±inf, nan, huge, tiny, domain edges) is what PyTorch's
+float64 autograd gives.  The oracle is torch (skipped without it); the closed forms below it
+are checked without any oracle."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from micrograd import Value, dot, grad, vsum
+from micrograd import primitives as P
+from micrograd.fused import DOT, DOT_RELU, DOT_SIGMOID, DOT_TANH
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 1e308, -1e308, 5e-324, math.inf, -math.inf, math.nan]
+CONSTS = [0.0, 1.0, -1.0, 2.0, 3.0, 0.5, -0.5, math.inf, math.nan]
+
+
+def same(a: float, b: float) -> bool:
+    """Equal, or both nan, or equal to 1e-12 relative (libm differences in the last bits)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b or (math.isfinite(a) and math.isfinite(b) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300))
+
+
+def torch_ops() -> dict[str, Callable[..., Any]]:
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    return {
+        "+": lambda a, b: a + b, "*": lambda a, b: a * b, "/": lambda a, b: a / b, "**": torch.pow,
+        "//": lambda a, b: torch.div(a, b, rounding_mode="floor"), "%": torch.remainder,
+        "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+        "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)), "ReLU": torch.relu, "abs": torch.abs,
+        "sin": torch.sin, "cos": torch.cos,
+        "+{}": lambda x, c: x + c, "*{}": lambda x, c: x * c, "**{}": lambda x, c: torch.pow(x, torch.tensor(c, dtype=torch.float64)),  # not pow(x, 0.5) = sqrt(x)
+        "leaky_relu({})": lambda x, c: F.leaky_relu(x, c),
+        "sum": lambda *xs: torch.stack(xs).sum(),
+    }
+
+
+def oracle(op: str, xs: list[float], const: float | None) -> tuple[float, list[float]]:
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    out = torch_ops()[op](*ts) if const is None else torch_ops()[op](*ts, const)
+    gs = torch.autograd.grad(out, ts, allow_unused=True)
+    return out.item(), [0.0 if g is None else g.item() for g in gs]
+
+
+def ours(rule: P.Primitive, xs: list[float], const: float | None) -> tuple[float, list[float], list[float]]:
+    vs = [Value(x) for x in xs]
+    out = rule(*vs) if const is None else rule(*vs, const)
+    out.backward()
+    return out.data, [v.grad for v in vs], [g.data for g in grad(rule(*vs) if const is None else rule(*vs, const),
+                                                                  vs, create_graph=True)]
+
+
+def cases() -> list[tuple[str, list[float], float | None]]:
+    out: list[tuple[str, list[float], float | None]] = []
+    for rule in P.TABLE.values():
+        if rule.const:
+            out += [(rule.name, [x], c) for x in SPECIAL for c in CONSTS]
+        elif rule.name == "sum":
+            out += [(rule.name, list(xs), None) for xs in itertools.product(SPECIAL[:4] + SPECIAL[7:], repeat=2)]
+        else:
+            arity = rule.forward.__code__.co_argcount if hasattr(rule.forward, "__code__") else 1
+            arity = 2 if rule.name in {"+", "*", "/", "**", "//", "%"} else 1
+            out += [(rule.name, list(xs), None) for xs in itertools.product(SPECIAL, repeat=arity)]
+    return out
+
+
+def test_every_rule_has_an_oracle() -> None:
+    pytest.importorskip("torch")
+    assert set(P.TABLE) <= set(torch_ops())
+
+
+@pytest.mark.parametrize("name", sorted(P.TABLE))
+def test_rule_matches_pytorch_float64_at_special_points(name: str) -> None:
+    """Every value and gradient, through backward() and grad(create_graph=True), at every special point."""
+    rule = P.TABLE[name]
+    bad = []
+    for op, xs, const in (c for c in cases() if c[0] == name):
+        value, grads, graph_grads = ours(rule, xs, const)
+        want_value, want_grads = oracle(op, xs, const)
+        if not (same(value, want_value) and all(map(same, grads, want_grads))
+                and all(map(same, graph_grads, want_grads))):
+            bad.append((xs, const, value, grads, graph_grads, want_value, want_grads))
+    assert not bad, f"{name}: {len(bad)} cases differ from PyTorch, e.g. {bad[:3]}"
+
+
+def test_nothing_raises_anywhere() -> None:
+    """Without an oracle: no special point makes any primitive raise, in any mode."""
+    for rule in P.TABLE.values():
+        for _, xs, const in (c for c in cases() if c[0] == rule.name):
+            ours(rule, xs, const)
+
+
+# ----------------------------------------------------------------- the issue's examples, closed forms
+def test_nan_never_becomes_a_number() -> None:
+    assert math.isnan(Value(math.nan).relu().data)
+    assert math.isnan(dot([Value(1.0)], [Value(math.nan)], activation="relu").data)
+    assert math.isnan((Value(1.0) + 0 * Value(10.0) ** 400).relu().data)  # 0 * inf is nan
+    for rule in (DOT, DOT_RELU, DOT_TANH, DOT_SIGMOID):
+        assert math.isnan(rule.forward(0.5, 1.0, math.nan)), rule.name
+        assert math.isnan(dot([Value(1.0)], [Value(math.nan)], Value(0.5), activation=rule.activation).data)
+
+
+def test_overflow_gives_inf_or_nan_never_an_exception() -> None:
+    assert vsum([Value(1e308), Value(1e308)]).data == math.inf
+    assert math.isnan(vsum([Value(math.inf), Value(-math.inf)]).data)
+    assert vsum([Value(0.1)] * 10).data == math.fsum([0.1] * 10)  # still correctly rounded when finite
+    assert (Value(1.1e155) * Value(1.1e155)).data == math.inf
+    assert math.isnan((Value(-2.0) ** math.inf).data - math.inf)  # (-2)**inf = inf, as C's pow
+    assert (Value(-2.0) ** math.inf).data == math.inf
+    assert math.isnan((Value(-2.0) ** math.nan).data)
+    assert (Value(1.0) / 0).data == math.inf and (Value(-1.0) / 0).data == -math.inf
+    assert math.isnan((Value(0.0) / 0).data)
+
+
+def test_powers_follow_pytorch() -> None:
+    a, b = Value(-2.0), Value(3.0)
+    y = a ** b
+    y.backward()
+    assert (y.data, a.grad) == (-8.0, 12.0) and math.isnan(b.grad)  # d/db = out * log(a), log(-2) = nan
+    x = Value(0.5)
+    y = 0 ** x
+    y.backward()
+    assert (y.data, x.grad) == (0.0, 0.0)  # 0 ** x is flat at x > 0
+    a, b = Value(5e-324), Value(0.0)
+    y = a ** b
+    y.backward()
+    assert (y.data, a.grad) == (1.0, 0.0)  # x ** 0 is 1 for every x: flat in x
+
+
+def test_op_names_of_nodes_with_special_constants() -> None:
+    assert (Value(2.0) * math.inf)._op == "*inf"
+    assert (Value(2.0) + math.nan)._op == "+nan"
+    assert (Value(2.0) ** -math.inf)._op == "**-inf"
+    assert (Value(2.0) * 1e300)._op == "*1e+300"
+
+
+def test_one_semantics_in_every_mode() -> None:
+    x = Value(0.0)
+    y = x.sqrt() * 0.0 + x  # sqrt'(0) = inf, times 0 upstream: nan, as PyTorch
+    y.backward()
+    (g,) = grad(x.sqrt() * 0.0 + x, x)
+    (gg,) = grad(x.sqrt() * 0.0 + x, x, create_graph=True)
+    assert math.isnan(x.grad) and math.isnan(g.data) and math.isnan(gg.data)
+
+
+def test_relu_passes_nothing_back_even_nan_like_pytorch() -> None:
+    x = Value(-1.0)
+    y = x.relu() * math.nan
+    y.backward()
+    assert x.grad == 0.0  # threshold_backward: 0 where the output is 0, whatever comes from above
+
+
+def test_python_numeric_protocol() -> None:
+    a, b = Value(7.5), Value(2.0)
+    assert (+a) is a
+    r = a % b
+    q = a // b
+    r.backward()
+    assert (r.data, q.data) == (1.5, 3.0)
+    assert (a.grad, b.grad) == (1.0, -3.0)  # d(a % b) = 1 and -floor(a / b)
+    a.grad = 0.0
+    q.backward()
+    assert a.grad == 0.0  # floor division is piecewise constant
+    assert (7.5 % Value(2.0)).data == 1.5 and (7.5 // Value(2.0)).data == 3.0
+    assert ((-7.5) % Value(2.0)).data == (-7.5) % 2.0 == 0.5  # the divisor's sign, as Python
+
+
+def test_numpy_scalars_are_stored_as_python_floats() -> None:
+    np = pytest.importorskip("numpy")
+    for x in (np.float64(1e308), np.float32(2.5), np.int64(3)):
+        v = Value(x)
+        assert type(v.data) is float
+        assert (v * 10).data == float(x) * 10  # float arithmetic: inf, no numpy warning
