@@ -66,6 +66,19 @@ class Primitive:
         """d out / d x_i for each input: the rule's partials, called with the parameter if it has one."""
         return self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
 
+    def float_partials(self, node: Any) -> Sequence[Any]:
+        """The partials at `node` as numbers.  Where a rule written with Python's operators raises
+        (``1 / 0``), it is evaluated again on constant Values, which follow IEEE: so a custom rule
+        gives the same inf or nan in `backward()` as under ``grad(create_graph=True)``."""
+        xs, const = [p.data for p in node._prev], node._const
+        try:
+            return self.local_derivatives(xs, node.data, const)
+        except (ArithmeticError, ValueError):
+            constant = type(node)
+            ds = self.local_derivatives([constant(x, requires_grad=False) for x in xs],
+                                        constant(node.data, requires_grad=False), const)
+            return [data(d) for d in ds]
+
     def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
         """The chain rule at `node`: add ``d node/d parent * g`` to ``grads[parent]`` for every parent.
 
@@ -79,7 +92,7 @@ class Primitive:
                     add_into(grads, parent, d * g)
             return
         get = grads.get
-        for parent, d in zip(parents, self.local_derivatives([p.data for p in parents], node.data, node._const)):
+        for parent, d in zip(parents, self.float_partials(node)):
             if parent.requires_grad:
                 grads[parent] = get(parent, 0.0) + d * g  # floats start from 0.0, as a fresh .grad does
 
@@ -154,7 +167,7 @@ def local_derivatives(node: Any) -> tuple[float, ...]:
     rule = node._rule
     if rule is None or not node._prev:
         return ()
-    return tuple(rule.local_derivatives([p.data for p in node._prev], node.data, node._const))
+    return tuple(rule.float_partials(node))
 
 
 def add_into(grads: dict[Any, Any], node: Any, contribution: Any) -> None:

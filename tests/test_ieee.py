@@ -179,3 +179,17 @@ def test_numpy_scalars_are_stored_as_python_floats() -> None:
         v = Value(x)
         assert type(v.data) is float
         assert (v * 10).data == float(x) * 10  # float arithmetic: inf, no numpy warning
+
+
+def test_custom_rule_written_with_python_operators_follows_ieee_in_every_mode() -> None:
+    """A user's partials with ``a / out`` raise ZeroDivisionError on floats at 0; the engine evaluates
+    them again on constant Values (IEEE), so backward() agrees with grad(create_graph=True)."""
+    hypot = P.Primitive("hypot", math.hypot, lambda a, b, out: (a / out, b / out))
+    inv = P.Primitive("inv", lambda x: 1 / x if x else math.inf, lambda x, out: (-1 / x**2,))
+    for rule, xs, want in ((hypot, [0.0, 0.0], [math.nan, math.nan]), (inv, [0.0], [-math.inf])):
+        vs = [Value(x) for x in xs]
+        rule(*vs).backward()
+        by_graph = [g.data for g in grad(rule(*vs), vs, create_graph=True)]
+        by_float = [g.data for g in grad(rule(*vs), vs)]
+        for got in ([v.grad for v in vs], by_graph, by_float):
+            assert all(map(same, got, want)), (rule, got)
