@@ -64,27 +64,27 @@ class DotRule(Primitive):
         prev = node._prev
         n = (len(prev) - 1) // 2
         bias, weights, inputs = prev[0], prev[1:n + 1], prev[n + 1:]
-        get = grads.get  # as Primitive.chain in float mode: sums start from 0.0
+        get = grads.get  # as Primitive.chain: -0.0 + c is c, so the first contribution is kept as it is
         if bias.requires_grad:
-            grads[bias] = get(bias, 0.0) + slope * g
+            grads[bias] = get(bias, -0.0) + slope * g
         if slope == 1.0:  # the partials are then x_i and w_i themselves
             for w, x in zip(weights, inputs):
                 if w.requires_grad:
                     c = x.data * g
-                    grads[w] = get(w, 0.0) + c
+                    grads[w] = get(w, -0.0) + c
             for w, x in zip(weights, inputs):
                 if x.requires_grad:
                     c = w.data * g
-                    grads[x] = get(x, 0.0) + c
+                    grads[x] = get(x, -0.0) + c
         else:
             for w, x in zip(weights, inputs):
                 if w.requires_grad:
                     c = slope * x.data * g
-                    grads[w] = get(w, 0.0) + c
+                    grads[w] = get(w, -0.0) + c
             for w, x in zip(weights, inputs):
                 if x.requires_grad:
                     c = slope * w.data * g
-                    grads[x] = get(x, 0.0) + c
+                    grads[x] = get(x, -0.0) + c
         return None
 
 

@@ -94,7 +94,7 @@ class Primitive:
         get = grads.get
         for parent, d in zip(parents, self.float_partials(node)):
             if parent.requires_grad:
-                grads[parent] = get(parent, 0.0) + d * g  # floats start from 0.0, as a fresh .grad does
+                grads[parent] = get(parent, -0.0) + d * g  # -0.0 + c is c, bit for bit: the first term as it is
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -262,6 +262,18 @@ def _mod(a: float, b: float) -> float:
 
 _nan = lambda *xs: math.nan  # noqa: E731
 
+
+def _pow_da(a: Any, b: Any) -> Any:
+    """d(a ** b)/da = b * a ** (b - 1); 0 where b == 0 and a ** (b - 1) is infinite (0 * inf), as PyTorch.
+    Elsewhere it stays a product with b, so the mixed second derivative (1/a at b = 0) survives."""
+    slope = pow_(a, b - 1.0)
+    return 0.0 if data(b) == 0 and not math.isfinite(data(slope)) else b * slope
+
+
+def _pow_db(a: Any, b: Any, out: Any) -> Any:
+    """d(a ** b)/db = a ** b * log(a); 0 where a == 0 and b >= 0 (0 * -inf), as PyTorch."""
+    return 0.0 if data(a) == 0 and data(b) >= 0 else out * log(a)
+
 # the rules' partials call these (bound below) on floats or Values
 div: Primitive
 powc: Primitive
@@ -277,10 +289,7 @@ floor_div: Primitive
 ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
 MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
 DIV = Primitive("/", _ieee(lambda a, b: a / b, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
-# a ** b; PyTorch's masks: no slope in a where b == 0, none in b where a == 0 and b >= 0
-POW = Primitive("**", _ieee(math.pow, _pow_error),
-                lambda a, b, out: (0.0 if data(b) == 0 else b * pow_(a, b - 1.0),
-                                   0.0 if data(a) == 0 and data(b) >= 0 else out * log(a)))
+POW = Primitive("**", _ieee(math.pow, _pow_error), lambda a, b, out: (_pow_da(a, b), _pow_db(a, b, out)))  # a ** b
 SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
 SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)  # x * c
 POWC = Primitive("**{}", _ieee(math.pow, _pow_error),

@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from micrograd import nn
 from micrograd.engine import Value
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+
+def oracle():
+    """PyTorch and its functional API, the oracle; a test that needs it skips without it."""
+    torch = pytest.importorskip("torch")
+    return torch, torch.nn.functional
 
 
 def rand_image(rng: random.Random, c: int, h: int, w: int) -> list[list[list[float]]]:
@@ -41,6 +44,7 @@ def grads(nested):
 
 def conv_against_torch(cin, cout, h, w, k, s, p, bias, seed):
     """Forward and all gradients of a random Conv2d equal torch's conv2d."""
+    torch, F = oracle()
     rng = random.Random(seed)
     conv = nn.Conv2d(cin, cout, k, stride=s, padding=p, bias=bias, rng=rng)
     img = rand_image(rng, cin, h, w)
@@ -120,6 +124,7 @@ def test_conv2d_input_gradient_is_full_convolution_with_rot180_kernel():
 
 def test_conv2d_parameters_use_torch_layout():
     """Weights copied from a torch Conv2d in parameters() order reproduce torch's output."""
+    torch, F = oracle()
     torch.manual_seed(0)
     tconv = torch.nn.Conv2d(2, 3, (2, 3), stride=(2, 1), padding=1).double()
     conv = nn.Conv2d(2, 3, (2, 3), stride=(2, 1), padding=1, rng=random.Random(0))
@@ -152,6 +157,7 @@ def test_conv2d_default_init_is_he_in_torch_weight_order():
 @pytest.mark.parametrize("pool", ["max", "avg"])
 @pytest.mark.parametrize("k, s", [(2, None), (2, 1), (3, 2), ((2, 3), (1, 2)), (1, None)])
 def test_pools_match_torch(pool, k, s):
+    torch, F = oracle()
     rng = random.Random(3)
     img = rand_image(rng, 2, 5, 6)
     x = as_values(img)
@@ -169,6 +175,7 @@ def test_pools_match_torch(pool, k, s):
 
 
 def test_maxpool_routes_gradient_to_argmax_and_ties_like_torch():
+    torch, F = oracle()
     img = [[[1.0, 5.0, 2.0, 2.0], [5.0, 0.0, 2.0, 2.0]]]  # a tie in each window
     x = as_values(img)
     out = nn.MaxPool2d(2)(x)
@@ -191,6 +198,7 @@ def test_avgpool_spreads_gradient_evenly():
        seed=st.integers(0, 10**6))
 @settings(max_examples=30)
 def test_pools_random_shapes_match_torch(c, h, w, k, s, seed):
+    torch, F = oracle()
     assume(h >= k and w >= k)
     img = rand_image(random.Random(seed), c, h, w)
     tx = torch.tensor([img], dtype=torch.float64)
@@ -198,8 +206,94 @@ def test_pools_random_shapes_match_torch(c, h, w, k, s, seed):
     assert data(nn.AvgPool2d(k, s)(img)) == pytest.approx(F.avg_pool2d(tx, k, s).flatten().tolist(), rel=1e-13)
 
 
+# ---------------------------------------------------------------- NaN and inf (issue 12)
+NAN, INF = math.nan, math.inf
+SPECIAL_IMAGES = [
+    [[[NAN, 1.0, 2.0, 5.0], [3.0, 4.0, NAN, NAN]]],           # one NaN in a window; two NaNs in another
+    [[[-INF, -INF, 1.0, INF], [-INF, -INF, INF, 2.0]]],        # all -inf (ties at the bottom); inf ties
+    [[[1e308, 1e308, INF, -INF], [1e308, 1e308, 0.0, 0.0]]],   # a sum that overflows; inf + -inf
+    [[[NAN, -INF, 0.0, -0.0], [INF, NAN, -0.0, 0.0]]],
+]
+
+
+def same(a: float, b: float) -> bool:
+    return (a != a and b != b) or a == b or abs(a - b) <= 1e-12 * abs(b)
+
+
+@pytest.mark.parametrize("img", SPECIAL_IMAGES)
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_pools_with_nan_and_inf_match_torch(img, pool):
+    torch, F = oracle()
+    x = as_values(img)
+    out = (nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2))(x)
+    tx = torch.tensor([img], dtype=torch.float64, requires_grad=True)
+    tout = (F.max_pool2d if pool == "max" else F.avg_pool2d)(tx, 2)[0]
+    assert all(map(same, data(out), tout.flatten().tolist()))
+    sum(flat(out)).backward()
+    tout.sum().backward()
+    assert all(map(same, grads(x), tx.grad.flatten().tolist()))
+
+
+def test_maxpool_propagates_nan_closed_form():
+    """PyTorch's rule (val > max || isnan(val), row-major): a NaN wins, the last of several NaNs."""
+    x = as_values([[[1.0, NAN, 3.0, 2.0], [NAN, 0.5, -INF, -INF]]])
+    out = nn.MaxPool2d(2)(x)
+    assert out[0][0][0] is x[0][1][0]  # the last NaN in the first window
+    assert out[0][0][1] is x[0][0][2]  # 3.0, an ordinary max
+    y = as_values([[[-INF, -INF], [-INF, -INF]]])
+    assert nn.MaxPool2d(2)(y)[0][0][0] is y[0][0][0]  # all equal: the first
+
+
+def test_avgpool_follows_ieee_closed_form():
+    out = nn.AvgPool2d(2)([[[INF, -INF], [1.0, 2.0]], [[1e308, 1e308], [1e308, 1e308]], [[NAN, 1.0], [1.0, 1.0]]])
+    assert math.isnan(out[0][0][0].data)  # inf + -inf
+    assert out[1][0][0].data == INF  # the sum overflows, as PyTorch's does
+    assert math.isnan(out[2][0][0].data)
+
+
+@pytest.mark.parametrize("bad", [NAN, INF, -INF])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_conv2d_nonfinite_weight_with_padding_matches_torch(bad, padding):
+    """Padding is zeros; 0 * nan and 0 * inf are nan, so a bad weight reaches every output, as in PyTorch."""
+    torch, F = oracle()
+    rng = random.Random(17)
+    conv = nn.Conv2d(1, 2, 3, padding=padding, rng=rng)
+    conv.weight[1][0][0][0].data = bad
+    img = rand_image(rng, 1, 4, 4)
+    x = as_values(img)
+    out = conv(x)
+    tw = torch.tensor([[[[v.data for v in row] for row in wc] for wc in wo] for wo in conv.weight],
+                      dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([b.data for b in conv.bias], dtype=torch.float64, requires_grad=True)
+    tx = torch.tensor([img], dtype=torch.float64, requires_grad=True)
+    tout = F.conv2d(tx, tw, tb, padding=padding)[0]
+    assert all(map(same, data(out), tout.flatten().tolist()))
+    sum(flat(out)).backward()
+    tout.sum().backward()
+    assert all(map(same, grads(x), tx.grad.flatten().tolist()))
+    assert all(map(same, [p.grad for p in conv.parameters()], tw.grad.flatten().tolist() + tb.grad.tolist()))
+
+
+def test_conv2d_nan_closed_form():
+    """A NaN weight makes every pixel of its output channel NaN, padding included; a NaN input makes
+    exactly the pixels whose window covers it NaN; finite weights keep the padding out of the graph."""
+    conv = nn.Conv2d(1, 2, 3, padding=1, rng=random.Random(0))
+    img = rand_image(random.Random(1), 1, 4, 4)
+    out = conv(img)
+    assert len(out[0][0][0]._prev) == 1 + 2 * 4  # a corner sees a 2x2 window: the padding is not in the graph
+    conv.weight[0][0][2][2].data = NAN
+    out = conv(img)
+    assert all(math.isnan(v) for v in data(out[0])) and not any(math.isnan(v) for v in data(out[1]))
+    conv.weight[0][0][2][2].data = 0.5
+    img[0][0][0] = NAN
+    out = conv(img)
+    nan_at = {(o, i, j) for o in range(2) for i in range(4) for j in range(4) if math.isnan(out[o][i][j].data)}
+    assert nan_at == {(o, i, j) for o in range(2) for i in range(2) for j in range(2)}
+
+
 # ---------------------------------------------------------------- a small CNN
 def test_small_cnn_with_sequential_matches_torch():
+    torch, F = oracle()
     rng = random.Random(21)
     model = nn.Sequential(
         nn.Conv2d(1, 2, 3, padding=1, rng=rng), nn.Activation("relu"), nn.MaxPool2d(2),
@@ -243,7 +337,7 @@ def test_small_cnn_with_sequential_matches_torch():
     (lambda: nn.Conv2d(2, 1, 3)(rand_image(random.Random(0), 1, 4, 4)), "expected 2 input channel"),
     (lambda: nn.Conv2d(1, 1, 3)([[[1.0, 2.0], [3.0, 4.0]]]), "smaller than the kernel"),
     (lambda: nn.Conv2d(1, 1, 2)([[[1.0, 2.0], [3.0]]]), "same H and W"),
-    (lambda: nn.Conv2d(1, 1, 2)([[1.0, 2.0], [3.0, 4.0]]), r"\[C\]\[H\]\[W\]"),
+    (lambda: nn.Conv2d(1, 1, 2)([[1.0, 2.0], [3.0, 4.0]]), r"\[C\]\[H\]\[W\]"),  # type: ignore[list-item]
     (lambda: nn.Conv2d(1, 1, 0), "kernel_size"),
     (lambda: nn.Conv2d(1, 1, 2, stride=0), "stride"),
     (lambda: nn.Conv2d(1, 1, 2, padding=-1), "padding"),

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 import micrograd
-from micrograd import DomainError, Primitive, Value, dot, grad, no_grad, vsum
+from micrograd import DomainError, Primitive, Value, dot, fused, grad, no_grad, vsum
 from micrograd import engine as engine_module
-from micrograd import fused
 
 
 def test_public_import_paths_are_one_class() -> None:

@@ -36,7 +36,8 @@ def torch_ops() -> dict[str, Callable[..., Any]]:
         "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
         "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)), "ReLU": torch.relu, "abs": torch.abs,
         "sin": torch.sin, "cos": torch.cos,
-        "+{}": lambda x, c: x + c, "*{}": lambda x, c: x * c, "**{}": lambda x, c: torch.pow(x, torch.tensor(c, dtype=torch.float64)),  # not pow(x, 0.5) = sqrt(x)
+        "+{}": lambda x, c: x + c, "*{}": lambda x, c: x * c,
+        "**{}": lambda x, c: torch.pow(x, torch.tensor(c, dtype=torch.float64)),  # pow(x, 0.5) would be sqrt(x)
         "leaky_relu({})": lambda x, c: F.leaky_relu(x, c),
         "sum": lambda *xs: torch.stack(xs).sum(),
     }

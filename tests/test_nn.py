@@ -90,14 +90,13 @@ def torch_grads_in_our_order(tparams) -> list[float]:
 
 
 # ---------------------------------------------------------------- micrograd compatibility
-@pytest.mark.parametrize("seed", [0, 1337])
-def test_seeded_mlp_equals_micrograd_init_and_forward_exactly(seed):
-    nin, nouts = 3, [4, 4, 1]
+@pytest.mark.parametrize("seed, nin, nouts", [(0, 3, [4, 4, 1]), (1337, 3, [4, 4, 1]), (1337, 2, [16, 16, 1])])
+def test_seeded_mlp_equals_micrograd_init_and_forward_exactly(seed, nin, nouts):
     random.seed(seed)
     model = nn.MLP(nin, nouts)
     expected = micrograd_reference_init(seed, nin, nouts)
     assert [p.data for p in model.parameters()] == expected
-    for x in ([0.5, -1.25, 2.0], [3.0, 0.1, -0.7]):
+    for x in ([0.5, -1.25, 2.0][:nin], [3.0, 0.1, -0.7][:nin]):
         assert model(x).data == micrograd_reference_forward(expected, nin, nouts, x)
         assert model([Value(v) for v in x]).data == micrograd_reference_forward(expected, nin, nouts, x)
 
@@ -211,7 +210,7 @@ def test_micrograd_demo_training_loop_runs_and_matches_torch(torch):
 
 
 # ---------------------------------------------------------------- against PyTorch
-@pytest.mark.parametrize("activation", nn.ACTIVATIONS)
+@pytest.mark.parametrize("activation", list(nn.ACTIVATIONS))
 @pytest.mark.parametrize("bias", [True, False])
 def test_mlp_outputs_and_gradients_match_torch(torch, activation, bias):
     model = nn.MLP(3, [5, 4, 2], activation=activation, bias=bias, init="xavier", rng=random.Random(11),
@@ -329,6 +328,29 @@ def test_bad_constructor_arguments(kwargs, match):
         nn.MLP(**kwargs)
 
 
+def test_one_activation_vocabulary_and_one_slope_name():
+    """The names are micrograd.primitives.ACTIVATIONS everywhere; the leaky slope is `negative_slope`."""
+    from micrograd.primitives import ACTIVATIONS
+
+    assert list(nn.ACTIVATIONS) == list(ACTIVATIONS) == ["linear", "relu", "tanh", "sigmoid", "leaky_relu"]
+    for name in ACTIVATIONS:
+        nn.MLP(2, [2, 1], activation=name, output_activation=name)
+        nn.Activation(name)
+        assert nn.Neuron(2, activation=name).activation == name
+    x = Value(-2.0)
+    n = nn.Neuron(1, activation="leaky_relu", negative_slope=0.25, rng=random.Random(0))
+    n.w[0].data = 1.0
+    assert n([x]).data == -0.5 and nn.Activation("leaky_relu", negative_slope=0.25)(x).data == -0.5
+    for make in (lambda: nn.Neuron(2, activation="gelu"), lambda: nn.Activation("ReLU"),
+                 lambda: nn.Layer(2, 2, activation="swish")):
+        with pytest.raises(ValueError, match="choose one of linear, relu, tanh, sigmoid, leaky_relu"):
+            make()
+    n = nn.Neuron(2)
+    n.activation = "gelu"  # a plain attribute: the next call names the problem
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        n([1.0, 2.0])
+
+
 def test_nonlin_false_with_nonlinear_activation_is_rejected():
     with pytest.raises(ValueError, match="contradicts"):
         nn.Neuron(2, nonlin=False, activation="tanh")
@@ -338,6 +360,47 @@ def test_wrong_input_length_is_a_clear_error():
     model = nn.MLP(3, [2, 1], rng=random.Random(0))
     with pytest.raises(ValueError, match="3 weights for 2 inputs"):
         model([1.0, 2.0])
+
+
+# ---------------------------------------------------------------- Module: derived from children
+def test_a_container_gets_parameters_names_and_architecture_from_its_children():
+    class Twin(nn.Module):
+        def __init__(self) -> None:
+            self.left, self.right = nn.Layer(2, 1, rng=random.Random(0)), nn.Neuron(2, rng=random.Random(1))
+
+        def named_children(self):
+            return [("left", self.left), ("right", self.right)]
+
+    t = Twin()
+    assert t.parameters() == t.left.parameters() + t.right.parameters()
+    assert [name for name, _ in t.named_tensors()] == ["left.neurons.0.w", "left.neurons.0.b", "right.w", "right.b"]
+    assert t.architecture() == {"type": "Twin", "modules": [t.left.architecture(), t.right.architecture()]}
+    for p in t.parameters():
+        p.grad = 1.0
+    t.zero_grad()
+    assert all(p.grad == 0.0 for p in t.parameters())
+
+
+def test_architectures_keep_the_version_1_checkpoint_format():
+    """Literal architectures written by micrograd 0.2.0's nn.py, so its checkpoints still load."""
+    m = nn.MLP(2, [3, 1], activation="tanh", bias=False)
+    assert m.architecture() == {"type": "MLP", "layers": [
+        {"type": "Layer", "nin": 2, "nout": 3, "activation": "tanh", "bias": False},
+        {"type": "Layer", "nin": 3, "nout": 1, "activation": "linear", "bias": False}]}
+    s = nn.Sequential(nn.Flatten(), nn.Activation("leaky_relu", 0.2), nn.AvgPool2d(2))
+    assert s.architecture() == {"type": "Sequential", "modules": [
+        {"type": "Flatten"}, {"type": "Activation", "activation": "leaky_relu", "negative_slope": 0.2},
+        {"type": "AvgPool2d", "kernel_size": [2, 2], "stride": [2, 2]}]}
+
+    class Affine(nn.Module):  # micrograd style: parameters() only
+        def __init__(self) -> None:
+            self.a = Value(1.0)
+
+        def parameters(self):
+            return [self.a]
+
+    assert Affine().architecture() == {"type": "Affine", "parameters": 1}
+    assert [n for n, _ in Affine().named_tensors()] == ["parameters"]
 
 
 # ---------------------------------------------------------------- training

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import random
+import shutil
+import signal
 import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -132,9 +137,10 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(saved, monkeypatch, 
         raise OSError("disk on fire")
 
     monkeypatch.setattr(os, fail_at, boom)
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(OSError, match="disk on fire") as info:
         other.save(path)
     monkeypatch.undo()
+    assert ".tmp" not in str(info.value)
     assert path.read_text() == text
     assert sorted(os.listdir(path.parent)) == ["model.json"]
 
@@ -281,3 +287,272 @@ def test_load_state_dict_validates_too():
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         fresh().load(tmp_path / "nope.json")
+
+
+# ---------------------------------------------------------------- the version-1 format, unchanged
+OLD_SEQUENTIAL = """{
+  "format": "micrograd-model",
+  "version": 1,
+  "architecture": {"type": "Sequential", "modules": [{"type": "Conv2d", "in_channels": 1, "out_channels": 1, \
+"kernel_size": [2, 2], "stride": [1, 1], "padding": [0, 0], "bias": true}, {"type": "Activation", "activation": \
+"leaky_relu", "negative_slope": 0.2}, {"type": "MaxPool2d", "kernel_size": [2, 2], "stride": [2, 2]}, {"type": \
+"Flatten"}, {"type": "MLP", "layers": [{"type": "Layer", "nin": 1, "nout": 2, "activation": "tanh", "bias": true}, \
+{"type": "Layer", "nin": 2, "nout": 1, "activation": "linear", "bias": true}]}]},
+  "parameters": {
+    "0.weight": [[[[0.6658933485975317, -0.9875298482908393], [-0.48063069550672305, 0.26198558500524005]]]],
+    "0.bias": [0.0],
+    "4.layers.0.neurons.0.w": [0.02254944273721704],
+    "4.layers.0.neurons.0.b": 0.0,
+    "4.layers.0.neurons.1.w": [-0.19013172509917142],
+    "4.layers.0.neurons.1.b": 0.0,
+    "4.layers.1.neurons.0.w": [0.5675971780695452, -0.3933745478421451],
+    "4.layers.1.neurons.0.b": 0.0
+  }
+}
+"""
+OLD_LAYER = """{
+  "format": "micrograd-model",
+  "version": 1,
+  "architecture": {"type": "Layer", "nin": 2, "nout": 2, "activation": "relu", "bias": false, "neurons": \
+[{"type": "Neuron", "nin": 2, "activation": "relu", "bias": false}, {"type": "Neuron", "nin": 2, "activation": \
+"sigmoid", "bias": false}]},
+  "parameters": {
+    "neurons.0.w": [-0.04680609169528838, 0.1667640789100624],
+    "neurons.1.w": [0.8162257703906703, 0.009373711634780513]
+  }
+}
+"""
+
+
+def test_files_written_by_micrograd_0_2_load_and_are_written_byte_for_byte_the_same(tmp_path):
+    """The two texts above were written by micrograd 0.2.0 (nn.py before the split) for these models."""
+    rng = random.Random(0)
+    seq = nn.Sequential(nn.Conv2d(1, 1, 2, rng=rng), nn.Activation("leaky_relu", 0.2), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.MLP(1, [2, 1], activation="tanh", rng=rng))
+    layer = nn.Layer(2, 2, bias=False, rng=rng)
+    layer.neurons[1].activation = "sigmoid"
+    for model, text in ((seq, OLD_SEQUENTIAL), (layer, OLD_LAYER)):
+        model.save(tmp_path / "new.json")
+        assert (tmp_path / "new.json").read_text() == text
+        (tmp_path / "old.json").write_text(text)
+        before = bits(model)
+        for p in model.parameters():
+            p.data = 0.5
+        model.load(tmp_path / "old.json")
+        assert bits(model) == before
+
+
+# ---------------------------------------------------------------- what save() writes over (issue 12)
+@pytest.fixture
+def no_hang():
+    """Fail instead of hanging if something blocks (opening a FIFO with no other end blocks forever)."""
+    def alarm(signum, frame):
+        raise TimeoutError("blocked: a FIFO or device was opened")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def leftovers(directory) -> list[str]:
+    return [name for name in os.listdir(directory) if name.endswith(".tmp")]
+
+
+def test_save_writes_through_a_symlink_to_its_target(tmp_path):
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    target.write_text("old")
+    link.symlink_to(target)
+    model = fresh()
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link is still the same link
+    other = nn.MLP(2, [3, 1], rng=random.Random(5))
+    other.load(target)
+    assert bits(other) == bits(model)
+    relative = tmp_path / "rel.json"
+    relative.symlink_to("real.json")  # a relative link, resolved from the link's folder
+    nn.MLP(2, [3, 1], rng=random.Random(6)).save(relative)
+    assert relative.is_symlink()
+    other.load(target)
+    assert bits(other) == bits(nn.MLP(2, [3, 1], rng=random.Random(6)))
+    assert leftovers(tmp_path) == []
+
+
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "new.json")
+    fresh().save(link)
+    assert link.is_symlink() and (tmp_path / "new.json").is_file()
+
+
+def test_save_refuses_a_fifo_and_a_symlink_to_one_and_leaves_them_fifos(tmp_path, no_hang):
+    fifo, link = tmp_path / "pipe", tmp_path / "link.json"
+    os.mkfifo(fifo)
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        with pytest.raises(OSError, match="not a regular file") as info:
+            fresh().save(path)
+        assert info.value.filename == str(path) and ".tmp" not in str(info.value)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
+    assert leftovers(tmp_path) == []
+
+
+def test_save_refuses_a_device_node_and_a_symlink_to_one(tmp_path):
+    """A copy of /dev/null's node (char device 1, 3) inside tmp_path: the real /dev/null is never at risk."""
+    dev = tmp_path / "null"
+    try:
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root (CAP_MKNOD)")
+    link = tmp_path / "link.json"
+    link.symlink_to(dev)
+    for path in (dev, link):
+        with pytest.raises(OSError, match="not a regular file") as info:
+            fresh().save(path)
+        assert info.value.filename == str(path)
+    assert stat.S_ISCHR(os.stat(dev).st_mode) and os.stat(dev).st_rdev == os.makedev(1, 3)
+    assert leftovers(tmp_path) == []
+
+
+def test_save_refuses_a_directory_and_a_missing_directory_naming_the_path(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        fresh().save(folder)
+    assert info.value.filename == str(folder) and folder.is_dir()
+    missing = tmp_path / "no" / "such" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        fresh().save(missing)
+    assert info.value.filename == str(missing) and ".tmp" not in str(info.value)
+    assert leftovers(tmp_path) == [] and sorted(os.listdir(tmp_path)) == ["folder"]
+
+
+def as_nobody(action) -> str:
+    """Run `action()` in a child process as user nobody (65534) when we are root, else as we are;
+    return what it returned or the repr of what it raised, as text."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            try:
+                result = f"ok {action()}"
+            except BaseException as e:
+                result = f"{type(e).__name__} {e.filename if isinstance(e, OSError) else ''} {e}"
+            os.write(write, result.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return out
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder anyone may write in (pytest's tmp_path is private to root)."""
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o777)
+    yield Path(d)
+    shutil.rmtree(d)
+
+
+def test_save_refuses_a_read_only_file_as_open_would(shared_dir):
+    path = shared_dir / "ro.json"
+    fresh().save(path)
+    text = path.read_text()
+    os.chmod(path, 0o444)
+    model = nn.MLP(2, [3, 1], rng=random.Random(4))
+    result = as_nobody(lambda: model.save(path))  # the folder is writable: only the file's mode says no
+    assert result.startswith(f"PermissionError {path}") and ".tmp" not in result
+    assert path.read_text() == text and stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert leftovers(shared_dir) == []
+
+
+def test_save_into_a_folder_we_may_not_write_names_the_path_not_the_temporary_file(shared_dir):
+    locked = shared_dir / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o555)
+    path = locked / "m.json"
+    result = as_nobody(lambda: fresh().save(path))
+    assert result.startswith(f"PermissionError {path}") and ".tmp" not in result
+    assert os.listdir(locked) == []
+
+
+def test_save_through_a_symlink_loop_names_the_path(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(OSError) as info:
+        fresh().save(a)
+    assert info.value.filename == str(a) and a.is_symlink() and b.is_symlink()
+
+
+def test_a_failed_write_names_the_path_not_the_temporary_file(saved, monkeypatch):
+    _, path, text = saved
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left") as info:
+        fresh().save(path)
+    monkeypatch.undo()
+    assert info.value.filename == str(path) and ".tmp" not in str(info.value)
+    assert path.read_text() == text and leftovers(path.parent) == []
+
+
+# ---------------------------------------------------------------- what load() reads (issue 12)
+def test_load_refuses_a_fifo_without_blocking(tmp_path, no_hang):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.json"
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        target = fresh()
+        before = bits(target)
+        with pytest.raises(nn.CheckpointError, match="a FIFO, not a regular file") as info:
+            target.load(path)
+        assert str(path) in str(info.value) and bits(target) == before
+
+
+def test_load_refuses_a_symlink_to_dev_zero_and_a_directory(tmp_path, no_hang):
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")  # read-only use of /dev/zero: reading it would never end
+    with pytest.raises(nn.CheckpointError, match="character device, not a regular file"):
+        fresh().load(link)
+    with pytest.raises(nn.CheckpointError, match="a directory, not a regular file"):
+        fresh().load(tmp_path)
+
+
+def test_load_refuses_a_file_over_the_limit_before_reading_it(tmp_path, no_hang):
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as f:
+        try:
+            f.truncate(2 ** 36)  # 64 GiB, sparse: reading it would take minutes and all the memory
+        except OSError:
+            pytest.skip("this file system has no sparse files that large")
+    with pytest.raises(nn.CheckpointError, match=f"{2 ** 36} bytes, more than the limit of {nn.DEFAULT_MAX_BYTES}"):
+        fresh().load(huge)
+    assert nn.DEFAULT_MAX_BYTES == 8 * 1024 * 1024  # documented in Module.load and checkpoint.py
+
+
+def test_the_size_limit_is_exact_and_overridable(saved):
+    model, path, text = saved
+    padded = text + " " * 100
+    path.write_text(padded)
+    size = len(padded.encode())
+    with pytest.raises(nn.CheckpointError, match=f"more than the limit of {size - 1}"):
+        fresh().load(path, max_bytes=size - 1)
+    for limit in (size, None):
+        target = fresh()
+        target.load(path, max_bytes=limit)
+        assert bits(target) == bits(model)
+    for bad in (-1, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="max_bytes"):
+            fresh().load(path, max_bytes=bad)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from micrograd.engine import Primitive, Value, grad
+from micrograd import Primitive, Value, grad
 from micrograd.testing import (
     OPS,
     Domain,
@@ -86,8 +88,12 @@ def test_numeric_gradient_is_a_central_difference():
 
 
 def test_checks_refuse_points_they_cannot_check():
-    with pytest.raises(ValueError, match=r"cannot take central differences at inputs\[0\] = 5e-07"):
+    # IEEE: log(5e-7 - 1e-6) is nan, not an error; the check says where it could not look
+    with pytest.raises(ValueError, match=r"cannot take central differences at inputs\[0\] = 5e-07 \+- 1e-06: "
+                                         r"a value there is nan"):
         gradcheck(lambda x: x.log(), [5e-7])
+    with pytest.raises(ValueError, match=r"a value there is -?inf"):
+        gradcheck(lambda x: 1.0 / x, [1e-6])  # 1 / (x - eps) = 1 / 0
     with pytest.raises(ValueError, match="cannot take central differences"):
         gradgradcheck(lambda x: x.sqrt(), [1e-7])
     with pytest.raises(ValueError, match=r"the function is inf"):
@@ -120,8 +126,8 @@ def test_gradgradcheck_accepts_mixed_second_derivatives():
 
 
 def test_gradgradcheck_catches_a_rule_that_escapes_the_graph():
-    """float(x) in a rule is invisible to gradcheck (the first derivative is right) but kills d2."""
-    escaping = Primitive("escaping_cube", lambda x: x ** 3, lambda x, out: (3 * float(x) ** 2,))
+    """x.data in a rule is invisible to gradcheck (the first derivative is right) but kills d2."""
+    escaping = Primitive("escaping_cube", lambda x: x ** 3, lambda x, out: (3 * getattr(x, "data", x) ** 2,))
     assert gradcheck(escaping, [1.5])
     with pytest.raises(AssertionError) as info:
         gradgradcheck(escaping, [1.5])
@@ -178,6 +184,18 @@ def test_op_arguments_are_accepted(op: Op, data):
     args, const = data.draw(op.arguments())
     assert len(args) in op.arities and op.accepts(args, const)
     assert (const is None) == (op.consts is None)
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+def test_accepts_answers_for_any_operands(op: Op):
+    """accepts() is asked about any float (special_points=True draws them): it says no, it never raises."""
+    specials = [0.0, -0.0, 1.0, math.inf, -math.inf, math.nan, 1e308]
+    for x in specials:
+        for const in ([None] if op.consts is None else specials):
+            for k in op.arities:
+                assert op.accepts([x] * k, const) in (True, False)
+                if not math.isfinite(x) or (const is not None and not math.isfinite(const)):
+                    assert not op.accepts([x] * k, const)
 
 
 def test_powc_avoids_zero_where_the_derivatives_are_singular():
@@ -267,3 +285,86 @@ def test_extra_ops_are_drawn_for_about_half_of_the_nodes():
 
     collect()
     assert 0.25 < counts["cube"] / (counts["cube"] + counts["other"]) < 0.6, counts
+
+
+def test_special_point_expressions_print_as_python():
+    """nan and inf print as math.nan and math.inf, so a counterexample pastes into Python as it is."""
+    mul = next(op for op in OPS if op.name == "mul")
+    shift = next(op for op in OPS if op.name == "shift")
+    e = Expr(2, (Node(mul, (0, 1)), Node(shift, (2,), -math.inf)), (math.nan, math.inf))
+    assert repr(e) == "Expr(\n  x0, x1 = math.nan, math.inf\n  v0 = x0 * x1\n  v1 = v0 + -math.inf\n)"
+
+
+def test_special_point_expressions_go_anywhere():
+    """special_points=True: every op on any operand, inputs and constants from special_floats."""
+    seen = {"nan": 0, "inf": 0, "-0.0": 0, "out of domain": 0}
+
+    @settings(derandomize=True, database=None, max_examples=300)
+    @given(expressions(special_points=True))
+    def collect(e):
+        xs = e.inputs
+        seen["nan"] += any(math.isnan(x) for x in xs)
+        seen["inf"] += any(math.isinf(x) for x in xs)
+        seen["-0.0"] += any(x == 0 and math.copysign(1.0, x) < 0 for x in xs)
+        seen["out of domain"] += any(not n.op.accepts([xs[i] for i in n.args], n.const)
+                                     for n in e.nodes if all(i < e.n_inputs for i in n.args))
+        assert all(e.uses()[: e.n_inputs]) or e.n_inputs == 1  # unused inputs are dropped
+
+    collect()
+    assert all(count >= 10 for count in seen.values()), seen  # each in at least 1 graph in 30
+
+
+def test_unused_inputs_are_dropped_down_to_min_inputs():
+    @settings(derandomize=True, database=None, max_examples=100)
+    @given(expressions(min_inputs=2, max_inputs=4))
+    def check(e):
+        uses = e.uses()[: e.n_inputs]
+        assert e.n_inputs >= 2 and len(e.inputs) == e.n_inputs
+        assert all(uses) or e.n_inputs == 2
+
+    check()
+
+
+# ---------------------------------------------------------------- without hypothesis
+WITHOUT_HYPOTHESIS = r"""
+import importlib.abc, sys
+
+class NoHypothesis(importlib.abc.MetaPathFinder):  # a plain install: hypothesis is not there
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "hypothesis":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoHypothesis())
+try:
+    import hypothesis
+except ModuleNotFoundError:
+    print("hypothesis: blocked")
+
+import micrograd, micrograd.nn, micrograd.optim, micrograd.testing
+from micrograd.testing import gradcheck, gradgradcheck, numeric_gradient
+print("gradcheck:", gradcheck(lambda x: x * x, [3.0]), gradgradcheck(lambda x: x * x, [3.0]))
+for statement in ("from micrograd.testing import Domain", "from micrograd.testing import expressions",
+                  "import micrograd.testing.strategies", "micrograd.testing.OPS"):
+    try:
+        exec(statement)
+    except ModuleNotFoundError as e:
+        print(f"{statement}: ModuleNotFoundError name={e.name}: {e}")
+    else:
+        print(f"{statement}: imported")
+print("loaded:", sorted(m for m in sys.modules if m.partition(".")[0] == "hypothesis"))
+"""
+
+
+def test_strategies_without_hypothesis_say_which_extra_to_install():
+    """A plain install lacks hypothesis: gradcheck works, a strategy names the extra (not a bare import error)."""
+    done = subprocess.run([sys.executable, "-c", WITHOUT_HYPOTHESIS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "hypothesis: blocked" and lines[1] == "gradcheck: True True"
+    advice = ('need hypothesis, which a plain install lacks: pip install "micrograd[testing]"')
+    for line, statement in zip(lines[2:6], ("from micrograd.testing import Domain",
+                                            "from micrograd.testing import expressions",
+                                            "import micrograd.testing.strategies", "micrograd.testing.OPS")):
+        assert line.startswith(f"{statement}: ModuleNotFoundError name=hypothesis: ") and line.endswith(advice), line
+    assert lines[6] == "loaded: []"

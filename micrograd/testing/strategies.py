@@ -1,49 +1,55 @@
-"""Check derivative rules: finite-difference checks and hypothesis strategies.
+"""Hypothesis strategies for derivative tests: domains, operations and random expression DAGs.
 
-A derivative rule is easy to get subtly wrong (a sign on one branch, a factor
-lost under ``create_graph``), and a few hand-picked test points rarely find it.
-This module gives the two pieces that do:
+Hand-picked test points rarely find the input where a rule goes wrong; a search
+does.  This module gives hypothesis what it needs to search:
 
-* `gradcheck` / `gradgradcheck` compare the engine's first / second derivatives
-  of any function of Values with central finite differences and, on failure,
-  raise an ``AssertionError`` with a table of every partial derivative.
-* hypothesis strategies (hypothesis is only imported when you call them):
-  `Domain.floats` for inputs inside an operation's domain, `Op.arguments` for
-  an operation's operands, and `expressions` for random expression DAGs (shared
-  subexpressions, fan-out, every engine primitive, plus your own `Op`s), each
-  paired with a plain-float evaluator (`Expr.reference`) and a hook
-  (`Expr.evaluate`) for oracle backends such as PyTorch.
+* `Domain` (start here): an interval minus neighbourhoods of kinks and poles.
+  The engine follows IEEE 754 and never raises on a domain edge (log(0) is -inf,
+  sqrt(-1) is nan), so a Domain no longer keeps you away from errors: it keeps
+  inputs where a function is smooth, so that finite differences mean something.
+* `Op`: one operation, as the engine does it and as plain floats do it;
+  `OPS` holds every primitive of the engine's rule table (`micrograd.primitives`)
+  and of the fused neuron nodes (`micrograd.fused`), through each public way of
+  calling it; `op_from_primitive` makes an `Op` of your own `Primitive`.
+* `expressions`: random expression DAGs (`Expr`) with shared subexpressions and
+  fan-out, checked at a safe point, or anywhere including 0, ±inf and nan
+  (``special_points=True``), with a plain-float evaluator (`Expr.reference`) and
+  a hook for oracle backends such as PyTorch (`Expr.evaluate`).
 
-Example::
-
-    from hypothesis import given
-    from micrograd.testing import Domain, gradcheck, gradgradcheck
-
-    @given(Domain(-3, 3).floats())
-    def test_my_rule(x):
-        assert gradcheck(my_primitive, [x]) and gradgradcheck(my_primitive, [x])
+Needs hypothesis (``pip install "micrograd[testing]"``); `micrograd.testing.gradcheck` does not.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .engine import (
+try:
+    from hypothesis import strategies as st
+    from hypothesis.strategies import DrawFn, SearchStrategy
+except ModuleNotFoundError as missing:  # hypothesis is an extra, not a dependency
+    if (missing.name or "").partition(".")[0] != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "micrograd.testing's strategies (Domain, Op, OPS, expressions) need hypothesis, which a plain install "
+        'lacks: pip install "micrograd[testing]"', name=missing.name) from missing
+
+from ..engine import vsum
+from ..fused import DOT, DOT_RELU, DOT_SIGMOID, DOT_TANH, dot
+from ..primitives import (
     ABS,
     ADD,
     COS,
     DIV,
-    DOT,
-    DOT_RELU,
-    DOT_SIGMOID,
-    DOT_TANH,
     EXP,
+    FLOORDIV,
     LEAKY_RELU,
     LOG,
+    MOD,
     MUL,
     POW,
     POWC,
@@ -57,195 +63,10 @@ from .engine import (
     SUM,
     TANH,
     Primitive,
-    Value,
-    dot,
-    grad,
-    no_grad,
-    vsum,
 )
 
-if TYPE_CHECKING:  # hypothesis is a test dependency, not a runtime one
-    from hypothesis.strategies import DrawFn, SearchStrategy
-
-Number = int | float
-
-__all__ = [
-    "OPS", "Domain", "Expr", "Node", "Op", "expressions", "gradcheck", "gradgradcheck", "numeric_gradient",
-    "op_from_primitive",
-]
-
-
-# ---------------------------------------------------------------- finite-difference checks
-def _as_floats(inputs: Sequence[Value | Number]) -> list[float]:
-    xs = [float(x.data) if isinstance(x, Value) else float(x) for x in inputs]
-    bad = [i for i, x in enumerate(xs) if not math.isfinite(x)]
-    if bad:
-        raise ValueError(f"inputs must be finite; inputs[{bad[0]}] is {xs[bad[0]]}")
-    return xs
-
-
-def _name(fn: Callable[..., Any]) -> str:
-    return getattr(fn, "name", None) or getattr(fn, "__qualname__", None) or repr(fn)
-
-
-def _evaluate(fn: Callable[..., Any], xs: Sequence[float]) -> float:
-    """fn at xs as a float, recording nothing (finite differences need no graph)."""
-    with no_grad():
-        out = fn(*(Value(x) for x in xs))
-    return float(out.data) if isinstance(out, Value) else float(out)
-
-
-def _shifted(xs: Sequence[float], i: int, h: float) -> list[float]:
-    ys = list(xs)
-    ys[i] += h
-    return ys
-
-
-def _central(f: Callable[[Sequence[float]], Sequence[float]], xs: Sequence[float], j: int, eps: float,
-             what: str) -> list[float]:
-    """(f(x + eps e_j) - f(x - eps e_j)) / (2 eps), elementwise, naming the failure if f is undefined there."""
-    try:
-        up, down = f(_shifted(xs, j, eps)), f(_shifted(xs, j, -eps))
-    except ValueError as e:  # DomainError is a ValueError
-        raise ValueError(f"{what}: cannot take central differences at inputs[{j}] = {xs[j]!r} +- {eps}: {e}. "
-                         "Keep the inputs at least eps away from the edge of the domain.") from e
-    return [(u - d) / (2.0 * eps) for u, d in zip(up, down)]
-
-
-def numeric_gradient(fn: Callable[..., Value | Number], inputs: Sequence[Value | Number], *,
-                     eps: float = 1e-6) -> list[float]:
-    """Central differences d fn / d inputs[i]: the engine-independent side of `gradcheck`."""
-    xs = _as_floats(inputs)
-    return [_central(lambda ys: [_evaluate(fn, ys)], xs, j, eps, "numeric_gradient")[0] for j in range(len(xs))]
-
-
-def _allowed(numeric: float, atol: float, rtol: float) -> float:
-    return atol + rtol * abs(numeric)
-
-
-def _close(a: float, b: float, atol: float, rtol: float) -> bool:
-    """|a - b| <= atol + rtol * |b|, the test of torch.autograd.gradcheck and numpy.allclose; NaN never passes."""
-    return abs(a - b) <= _allowed(b, atol, rtol)
-
-
-def _table(title: str, header: Sequence[str], rows: Sequence[tuple[Sequence[str], float, float, float, float]]) -> str:
-    """The report of a failed check: one row per partial derivative, failures marked."""
-    cells = [[*header, "analytic", "numeric", "error", "allowed"]]
-    cells += [[*keys, *(f"{v:.10g}" for v in values)] for keys, *values in rows]
-    widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
-    lines = [title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    for k, (_, _, _, error, allowed) in enumerate(rows):
-        if not error <= allowed:  # NaN fails too
-            lines[k + 2] += "  <-- FAIL"
-    return "\n".join(lines)
-
-
-# Results of grad(), backward() and grad(create_graph=True) are computed with the same rules on the
-# same floats, so they must agree to rounding; this is far tighter than any finite-difference check.
-_SAME_RTOL, _SAME_ATOL = 1e-9, 1e-12
-
-
-def _check_finite(value: float, what: str, xs: Sequence[float]) -> None:
-    if not math.isfinite(value):
-        raise ValueError(f"{what}: the function is {value} at {tuple(xs)}; finite differences need finite values")
-
-
-def _engine_grads(fn: Callable[..., Any], xs: Sequence[float], what: str) -> list[float]:
-    """d fn / d x by grad(), cross-checked against backward() (the two entry points must agree)."""
-    __tracebackhide__ = True
-    leaves = [Value(x) for x in xs]
-    out = fn(*leaves)
-    if not isinstance(out, Value):  # a constant function
-        return [0.0] * len(xs)
-    _check_finite(out.data, what, xs)
-    by_grad = [g.data for g in grad(out, leaves)]
-    if out.requires_grad:
-        out.backward()
-        by_backward = [leaf.grad for leaf in leaves]
-        for i, (a, b) in enumerate(zip(by_grad, by_backward)):
-            if not _close(b, a, _SAME_ATOL, _SAME_RTOL):
-                raise AssertionError(f"{what}: grad() and backward() disagree on d/d inputs[{i}] at {tuple(xs)}: "
-                                     f"{a!r} vs {b!r}")
-    return by_grad
-
-
-def gradcheck(fn: Callable[..., Value | Number], inputs: Sequence[Value | Number], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3) -> bool:
-    """Compare every d fn / d inputs[i] from the engine with a central difference.
-
-    ``fn`` takes ``len(inputs)`` Values and returns a Value; ``inputs`` are numbers
-    (or Values, whose data is used and whose ``.grad`` is left alone).  A partial
-    passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (as in
-    ``torch.autograd.gradcheck``).  The engine's derivative is taken with both
-    `grad` and ``backward()``, which must agree.
-
-    Returns True; raises ``AssertionError`` with a table of every partial if one
-    fails, and ``ValueError`` if fn is not finite or not defined within eps of the inputs.
-    """
-    __tracebackhide__ = True  # pytest: end the traceback at the caller's test
-    what = f"gradcheck({_name(fn)})"
-    xs = _as_floats(inputs)
-    analytic = _engine_grads(fn, xs, what)
-    rows = []
-    for i in range(len(xs)):
-        numeric = _central(lambda ys: [_evaluate(fn, ys)], xs, i, eps, what)[0]
-        rows.append(((str(i), repr(xs[i])), analytic[i], numeric, abs(analytic[i] - numeric),
-                     _allowed(numeric, atol, rtol)))
-    if all(r[3] <= r[4] for r in rows):
-        return True
-    raise AssertionError(_table(
-        f"{what}: analytic and numeric first derivatives disagree at inputs {tuple(xs)}\n"
-        f"(eps={eps}, atol={atol}, rtol={rtol}; allowed = atol + rtol * |numeric|)", ("input", "x"), rows))
-
-
-def _first_derivatives(fn: Callable[..., Any], xs: Sequence[float]) -> list[float]:
-    out = fn(*(leaves := [Value(x) for x in xs]))
-    if not isinstance(out, Value):
-        return [0.0] * len(xs)
-    return [g.data for g in grad(out, leaves)]
-
-
-def gradgradcheck(fn: Callable[..., Value | Number], inputs: Sequence[Value | Number], *, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3) -> bool:
-    """Compare every second derivative d2 fn / d x_i d x_j with central differences of the first.
-
-    The analytic side differentiates ``grad(fn, x, create_graph=True)`` again, so
-    this checks that derivative rules still hold when they are evaluated on
-    Values (a rule that escapes the graph, e.g. with ``float(x)`` or ``math.cos``,
-    fails here and passes `gradcheck`).  The numeric side is a central difference of
-    the engine's first derivative, as in ``torch.autograd.gradgradcheck``.  The
-    first derivatives with and without ``create_graph`` must also agree.
-
-    Returns True; raises ``AssertionError`` with a table if any entry fails.
-    """
-    __tracebackhide__ = True
-    what = f"gradgradcheck({_name(fn)})"
-    xs = _as_floats(inputs)
-    n = len(xs)
-    leaves = [Value(x) for x in xs]
-    out = fn(*leaves)
-    if not isinstance(out, Value):
-        return True  # a constant: every derivative is exactly 0
-    _check_finite(out.data, what, xs)
-    first = grad(out, leaves, create_graph=True)
-    plain = _first_derivatives(fn, xs)
-    for i, (g, p) in enumerate(zip(first, plain)):
-        if not _close(g.data, p, _SAME_ATOL, _SAME_RTOL):
-            raise AssertionError(f"{what}: d/d inputs[{i}] is {g.data!r} with create_graph=True but {p!r} without, "
-                                 f"at {tuple(xs)}; the derivative rule computes different things on Values and floats")
-    analytic = [[h.data for h in grad(g, leaves)] for g in first]
-    # numeric[j][i] = d/dx_j of (d fn / d x_i): one pair of evaluations per j gives a whole column
-    numeric = [_central(lambda ys: _first_derivatives(fn, ys), xs, j, eps, what) for j in range(n)]
-    rows = []
-    for i in range(n):
-        for j in range(n):
-            a, d = analytic[i][j], numeric[j][i]
-            rows.append(((str(i), str(j)), a, d, abs(a - d), _allowed(d, atol, rtol)))
-    if all(r[3] <= r[4] for r in rows):
-        return True
-    raise AssertionError(_table(
-        f"{what}: analytic and numeric second derivatives d2/dx_i dx_j disagree at inputs {tuple(xs)}\n"
-        f"(eps={eps}, atol={atol}, rtol={rtol}; allowed = atol + rtol * |numeric|)", ("i", "j"), rows))
+__all__ = ["OPS", "SPECIAL_POINTS", "Domain", "Expr", "Node", "Op", "expressions", "op_from_primitive",
+           "special_floats"]
 
 
 # ---------------------------------------------------------------- domains
@@ -255,7 +76,9 @@ class Domain:
 
     `avoid` holds the points where an operation is singular or has a kink (0 for
     ``abs``, ``relu``, ``1/x``); staying `margin` away keeps central differences,
-    which straddle the point, meaningful.
+    which straddle the point, meaningful.  Outside a Domain the engine still gives
+    an answer (IEEE: inf, nan, a one-sided slope); it is just not one that finite
+    differences can confirm.
     """
 
     low: float
@@ -270,9 +93,23 @@ class Domain:
 
     def floats(self) -> SearchStrategy[float]:
         """Finite floats in this domain (a hypothesis strategy)."""
-        from hypothesis import strategies as st
-
         return st.floats(self.low, self.high, allow_nan=False, allow_infinity=False).filter(self.__contains__)
+
+
+#: Where rules break: signed zeros, ±1, the smallest subnormal, the largest float, where exp over- and
+#: underflows (709.78, -745.13), ±inf and nan.  `special_floats` draws these most often.
+SPECIAL_POINTS: tuple[float, ...] = (
+    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, math.inf, -math.inf, math.nan,
+    5e-324, -5e-324, sys.float_info.min, 1e-300, -1e-300, 1e300, -1e300, sys.float_info.max, -sys.float_info.max,
+    709.0, 710.0, -745.0, -746.0, 1e16, -1e16,
+)
+
+
+def special_floats() -> SearchStrategy[float]:
+    """Any float: a quarter of the draws ±0.0, ±inf or nan, a quarter `SPECIAL_POINTS`, a quarter moderate
+    values, a quarter anything (shrinks towards 0.0)."""
+    return st.one_of(st.sampled_from((0.0, -0.0, math.inf, -math.inf, math.nan)), st.sampled_from(SPECIAL_POINTS),
+                     st.floats(-4.0, 4.0), st.floats())
 
 
 # ---------------------------------------------------------------- operations
@@ -286,12 +123,13 @@ class Op:
 
     ``apply(*values[, const])`` builds the engine graph (through the public
     operators, methods or a `Primitive`); ``reference(*floats[, const])`` is an
-    independent plain-float implementation (the math module / closed form).
-    ``domains`` gives one `Domain` per operand (the last is reused for variadic
-    ops), ``consts`` a strategy factory for the non-differentiable constant, if
-    any, and ``ok`` any extra condition on operands and constant.  ``arities``
-    lists the operand counts the op accepts.  ``primitive`` is the engine
-    primitive it exercises; ``show`` renders a call for `Expr`'s repr.
+    independent plain-float implementation (the math module / closed form), which
+    may raise outside the op's domain.  ``domains`` gives one `Domain` per operand
+    (the last is reused for variadic ops), ``consts`` a strategy factory for the
+    non-differentiable constant, if any, and ``ok`` any extra condition on
+    operands and constant.  ``arities`` lists the operand counts the op accepts.
+    ``primitive`` is the engine primitive it exercises; ``show`` renders a call
+    for `Expr`'s repr.
     """
 
     name: str
@@ -315,7 +153,9 @@ class Op:
         return self.domains[min(k, len(self.domains) - 1)]
 
     def accepts(self, args: Sequence[float], const: float | None = None) -> bool:
-        """Whether the op is defined and smooth enough to check at these operands."""
+        """Whether the op is smooth enough at these operands for finite differences to check it."""
+        if const is not None and not math.isfinite(const):
+            return False
         extra = () if const is None else (const,)
         return all(a in self.domain(k) for k, a in enumerate(args)) and self.ok(*args, *extra)
 
@@ -325,14 +165,14 @@ class Op:
 
     def render(self, args: Sequence[str], const: float | None) -> str:
         """This op applied to operand names, as source text (for `Expr`'s repr)."""
+        c = None if const is None else _Literal(const)
         if self.show:
-            return self.show.format(*args, c=const)
-        extra = [] if const is None else [repr(const)]
+            return self.show.format(*args, c=c)
+        extra = [] if c is None else [repr(c)]
         return f"{self.name}({', '.join([*args, *extra])})"
 
     def arguments(self) -> SearchStrategy[tuple[tuple[float, ...], float | None]]:
         """(operands, const) inside the op's domain, for checking the op on its own."""
-        from hypothesis import strategies as st
 
         @st.composite
         def draw(draw: DrawFn) -> tuple[tuple[float, ...], float | None]:
@@ -344,12 +184,27 @@ class Op:
         return draw().filter(lambda ac: self.accepts(*ac))
 
 
+@dataclass(frozen=True)
+class _Literal:
+    """A float whose repr is Python source: ``math.inf`` and ``math.nan`` instead of ``inf`` and ``nan``."""
+
+    x: float
+
+    def __repr__(self) -> str:
+        if math.isnan(self.x):
+            return "math.nan"
+        if math.isinf(self.x):
+            return "math.inf" if self.x > 0 else "-math.inf"
+        return repr(self.x)
+
+
 def op_from_primitive(primitive: Primitive, *domains: Domain, reference: Callable[..., float] | None = None,
                       ok: Callable[..., bool] = _always) -> Op:
     """An `Op` for your own `Primitive`, so `expressions` mixes it into random DAGs.
 
     One `Domain` per operand.  ``reference`` defaults to the primitive's own
     forward function: the DAG tests then check your partials, not your forward.
+    Raises ``ValueError`` without a Domain.
     """
     if not domains:
         raise ValueError("op_from_primitive needs one Domain per operand")
@@ -359,30 +214,36 @@ def op_from_primitive(primitive: Primitive, *domains: Domain, reference: Callabl
 
 def _consts(low: float, high: float) -> Callable[[], SearchStrategy[float]]:
     def strategy() -> SearchStrategy[float]:
-        from hypothesis import strategies as st
-
         return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
     return strategy
 
 
 def _exponents() -> SearchStrategy[float]:
-    from hypothesis import strategies as st
-
     return st.sampled_from([2.0, 3.0, 1.0, 0.0, -1.0, -2.0, 0.5, 1.5, -0.5, 2.5])
 
 
 def _powc_ok(x: float, c: float) -> bool:
+    if not (math.isfinite(x) and math.isfinite(c)):
+        return False
     if c != int(c):
         return x >= 0.25  # a fractional power needs a positive base, away from the singular 0
     return c >= 0 or abs(x) >= 0.25  # x**-1, x**-2 ... are singular at 0
+
+
+def _between_jumps(a: float, b: float) -> bool:
+    """a % b and a // b jump where a / b is an integer; central differences must not straddle a jump."""
+    if not (math.isfinite(a) and abs(b) >= 0.25 and math.isfinite(b)):
+        return False
+    q = a / b
+    return abs(q - round(q)) >= 1e-3
 
 
 def _dot_reference(*xs: float) -> float:
     return xs[0] + math.fsum(w * x for w, x in zip(xs[1::2], xs[2::2]))
 
 
-def _dot_apply(*xs: Any, activation: Any = None) -> Any:
+def _dot_apply(*xs: Any, activation: str | None = None) -> Any:
     return dot(list(xs[1::2]), list(xs[2::2]), xs[0], activation)
 
 
@@ -406,7 +267,9 @@ _POSITIVE = Domain(0.05, 100.0)                 # log, sqrt
 _BASE = Domain(0.25, 5.0)                       # base of Value ** Value
 _EXPONENT = Domain(-3.0, 3.0)
 
-#: Every engine primitive, through each public way of calling it.  ``expressions`` draws from these.
+#: Every primitive of the rule table (`micrograd.primitives.TABLE`) and every fused neuron rule
+#: (`micrograd.fused.NEURON_RULES`), through each public way of calling it.  ``expressions`` draws from
+#: these; a test holds this list to the table, so a new primitive cannot go untested.
 OPS: tuple[Op, ...] = (
     Op("add", lambda a, b: a + b, lambda a, b: a + b, (_R,), (2,), primitive=ADD, show="{0} + {1}"),
     Op("sub", lambda a, b: a - b, lambda a, b: a - b, (_R,), (2,), primitive=ADD, show="{0} - {1}"),
@@ -430,6 +293,18 @@ OPS: tuple[Op, ...] = (
        primitive=POWC, show="{0} ** {c!r}"),
     Op("rpow", lambda a, c: c ** a, lambda a, c: c ** a, (_EXPONENT,), consts=_consts(0.25, 4), primitive=POW,
        show="{c!r} ** {0}"),
+    Op("mod", lambda a, b: a % b, lambda a, b: a % b, (_R, _NONZERO), (2,), ok=_between_jumps, primitive=MOD,
+       show="{0} % {1}"),
+    Op("modc", lambda a, c: a % c, lambda a, c: a % c, (_R,), consts=_consts(-3, 3), ok=_between_jumps,
+       primitive=MOD, show="{0} % {c!r}"),
+    Op("rmod", lambda a, c: c % a, lambda a, c: c % a, (_NONZERO,), consts=_consts(-3, 3),
+       ok=lambda a, c: _between_jumps(c, a), primitive=MOD, show="{c!r} % {0}"),
+    Op("floordiv", lambda a, b: a // b, lambda a, b: a // b, (_R, _NONZERO), (2,), ok=_between_jumps,
+       primitive=FLOORDIV, show="{0} // {1}"),
+    Op("floordivc", lambda a, c: a // c, lambda a, c: a // c, (_R,), consts=_consts(-3, 3), ok=_between_jumps,
+       primitive=FLOORDIV, show="{0} // {c!r}"),
+    Op("rfloordiv", lambda a, c: c // a, lambda a, c: c // a, (_NONZERO,), consts=_consts(-3, 3),
+       ok=lambda a, c: _between_jumps(c, a), primitive=FLOORDIV, show="{c!r} // {0}"),
     Op("exp", lambda a: a.exp(), math.exp, (_WIDE,), primitive=EXP),
     Op("log", lambda a: a.log(), math.log, (_POSITIVE,), primitive=LOG),
     Op("sqrt", lambda a: a.sqrt(), math.sqrt, (_POSITIVE,), primitive=SQRT),
@@ -444,11 +319,11 @@ OPS: tuple[Op, ...] = (
     Op("cos", lambda a: a.cos(), math.cos, (_WIDE,), primitive=COS),
     Op("sum", lambda *xs: vsum(xs), lambda *xs: math.fsum(xs), (_R,), (1, 2, 3, 4), primitive=SUM),
     Op("dot", _dot_apply, _dot_reference, (_R,), (1, 3, 5), primitive=DOT),
-    Op("dot_relu", functools.partial(_dot_apply, activation=RELU), lambda *xs: max(_dot_reference(*xs), 0.0),
+    Op("dot_relu", functools.partial(_dot_apply, activation="relu"), lambda *xs: max(_dot_reference(*xs), 0.0),
        (_R,), (1, 3, 5), ok=_neuron_ok, primitive=DOT_RELU),
-    Op("dot_tanh", functools.partial(_dot_apply, activation=TANH), lambda *xs: math.tanh(_dot_reference(*xs)),
+    Op("dot_tanh", functools.partial(_dot_apply, activation="tanh"), lambda *xs: math.tanh(_dot_reference(*xs)),
        (_R,), (1, 3, 5), primitive=DOT_TANH),
-    Op("dot_sigmoid", functools.partial(_dot_apply, activation=SIGMOID),
+    Op("dot_sigmoid", functools.partial(_dot_apply, activation="sigmoid"),
        lambda *xs: _ref_sigmoid(_dot_reference(*xs)), (_R,), (1, 3, 5), primitive=DOT_SIGMOID),
 )
 
@@ -465,15 +340,16 @@ class Node:
 
 @dataclass(frozen=True)
 class Expr:
-    """A random expression DAG over ``n_inputs`` inputs, with a point where it is safe to check.
+    """A random expression DAG over ``n_inputs`` inputs, with a point to evaluate it at.
 
     Calling it on Values builds the engine graph; `reference` evaluates the same
     DAG on plain floats with each op's independent reference; `evaluate` runs it
     with any other backend (a mapping from op name to function), e.g. PyTorch
     tensors or HIPS autograd boxes, for oracle tests.  The output is the last
-    node; every other node feeds into it.  `inputs` is a point where each op's
-    operands lie inside its `Domain` and every value is moderate (the output may
-    be a sum of several moderate values).
+    node; every other node feeds into it.  `inputs` is the point: from
+    `expressions()` one where each op's operands lie inside its `Domain` and every
+    value is moderate (the output may be a sum of several moderate values); from
+    ``expressions(special_points=True)`` any point, 0, ±inf and nan included.
     """
 
     n_inputs: int
@@ -481,7 +357,10 @@ class Expr:
     inputs: tuple[float, ...] = field(default=())
 
     def evaluate(self, xs: Sequence[Any], backend: Mapping[str, Callable[..., Any]] | None = None) -> Any:
-        """The output, computing node ``k`` as ``backend[op.name](*operands[, const])`` (default: op.apply)."""
+        """The output, computing node ``k`` as ``backend[op.name](*operands[, const])`` (default: op.apply).
+
+        Raises ``TypeError`` if ``len(xs)`` is not ``n_inputs``.
+        """
         if len(xs) != self.n_inputs:
             raise TypeError(f"this expression takes {self.n_inputs} inputs, got {len(xs)}")
         values: list[Any] = list(xs)
@@ -508,14 +387,20 @@ class Expr:
     def __repr__(self) -> str:
         """As a small program, so hypothesis prints a counterexample you can paste."""
         names = [f"x{i}" for i in range(self.n_inputs)] + [f"v{k}" for k in range(len(self.nodes))]
-        lines = [f"{', '.join(names[:self.n_inputs])} = {', '.join(map(repr, self.inputs)) or '()'}"]
+        point = ", ".join(repr(_Literal(x)) for x in self.inputs) or "()"
+        lines = [f"{', '.join(names[:self.n_inputs])} = {point}"]
         for k, node in enumerate(self.nodes):
             lines.append(f"{names[self.n_inputs + k]} = {node.op.render([names[i] for i in node.args], node.const)}")
         return "Expr(\n  " + "\n  ".join(lines) + "\n)"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """Hypothesis (and IPython) print dataclasses field by field; print the program instead."""
-        printer.text(repr(self))
+        """Hypothesis (and IPython) print dataclasses field by field; print the program instead, each line
+        at the printer's indentation (``break_`` keeps it), so it lines up inside a falsifying example."""
+        first, *rest = repr(self).split("\n")
+        printer.text(first)
+        for line in rest:
+            printer.break_()
+            printer.text(line)
 
 
 _SAFE = next(op for op in OPS if op.name == "tanh")  # defined and bounded everywhere: the fallback
@@ -527,7 +412,7 @@ _OUTPUT = Op("sum", lambda *xs: vsum(xs), lambda *xs: math.fsum(xs), (Domain(-ma
 
 def expressions(*, ops: Iterable[Op] = OPS, extra_ops: Iterable[Op] = (), min_inputs: int = 1,
                 max_inputs: int = 3, max_nodes: int = 8, input_domain: Domain = Domain(-2.0, 2.0),
-                bound: float = 50.0) -> SearchStrategy[Expr]:
+                bound: float = 50.0, special_points: bool = False) -> SearchStrategy[Expr]:
     """Random expression DAGs (a hypothesis strategy), with inputs where they are safe to check.
 
     Operands are drawn from the inputs and all earlier nodes that lie in the op's
@@ -536,24 +421,32 @@ def expressions(*, ops: Iterable[Op] = OPS, extra_ops: Iterable[Op] = (), min_in
     no operand fits or the result is too large, the node becomes ``tanh`` of its
     first operand.  ``extra_ops`` adds your own ops (see `op_from_primitive`),
     drawn for about half of the nodes.  Nodes that nothing uses are summed into
-    the output.
-    """
-    from hypothesis import strategies as st
+    the output; inputs that nothing uses are dropped, down to ``min_inputs``.
 
+    With ``special_points=True`` there is no safety at all: inputs and constants
+    come from `special_floats` (0, -0.0, ±inf, nan, the largest and smallest
+    floats, ...), any earlier value may be any operand, and ``input_domain`` and
+    ``bound`` are ignored.  For properties that must hold everywhere (every mode
+    of differentiation gives the same answer, nothing raises), not for finite
+    differences; `Expr.reference` may raise there.  Raises ``ValueError`` without ops.
+    """
     builtin, extra = list(ops), list(extra_ops)
     if not builtin and not extra:
         raise ValueError("expressions needs at least one op")
 
+    def pick(draw: DrawFn) -> Op:
+        # your ops are what is under test: draw them for about half of the nodes, not 1 in len(OPS)
+        use_extra = bool(extra) and (not builtin or draw(st.booleans()))
+        return draw(st.sampled_from(extra if use_extra else builtin))
+
     @st.composite
-    def draw(draw: DrawFn) -> Expr:
+    def safe(draw: DrawFn) -> Expr:
         n = draw(st.integers(min_inputs, max_inputs))
         xs = tuple(draw(input_domain.floats()) for _ in range(n))
         values = list(xs)
         nodes: list[Node] = []
         for _ in range(draw(st.integers(1, max_nodes))):
-            # your ops are what is under test: draw them for about half of the nodes, not 1 in len(OPS)
-            use_extra = bool(extra) and (not builtin or draw(st.booleans()))
-            op = draw(st.sampled_from(extra if use_extra else builtin))
+            op = pick(draw)
             k = draw(st.sampled_from(op.arities))
             args = []
             for j in range(k):
@@ -569,13 +462,39 @@ def expressions(*, ops: Iterable[Op] = OPS, extra_ops: Iterable[Op] = (), min_in
                 value = math.tanh(values[args[0]])
             nodes.append(node)
             values.append(value)
-        used = Expr(n, tuple(nodes)).uses()
-        sinks = [n + k for k in range(len(nodes)) if not used[n + k]]
-        if len(sinks) > 1:
-            nodes.append(Node(_OUTPUT, tuple(sinks)))
-        return Expr(n, tuple(nodes), xs)
+        return _with_output(n, nodes, xs, min_inputs)
 
-    return draw()
+    @st.composite
+    def anywhere(draw: DrawFn) -> Expr:
+        n = draw(st.integers(min_inputs, max_inputs))
+        xs = tuple(draw(special_floats()) for _ in range(n))
+        nodes: list[Node] = []
+        for _ in range(draw(st.integers(1, max_nodes))):
+            op = pick(draw)
+            k = draw(st.sampled_from(op.arities))
+            last = n + len(nodes) - 1  # newest first, as above
+            args = tuple(last - draw(st.integers(0, last)) for _ in range(k))
+            const = draw(special_floats()) if op.consts is not None else None
+            nodes.append(Node(op, args, const))
+        return _with_output(n, nodes, xs, min_inputs)
+
+    return anywhere() if special_points else safe()
+
+
+def _with_output(n: int, nodes: list[Node], xs: tuple[float, ...], min_inputs: int) -> Expr:
+    """The DAG in its plainest form: inputs nothing uses dropped (down to `min_inputs`), so a shrunk
+    counterexample shows only what matters, and the nodes nothing uses summed into the output."""
+    used = Expr(n, tuple(nodes)).uses()
+    keep = [i for i in range(n) if used[i]]
+    keep = sorted(keep + [i for i in range(n) if not used[i]][:max(0, min_inputs - len(keep))])
+    index = {old: new for new, old in enumerate([*keep, *range(n, n + len(nodes))])}
+    nodes = [Node(node.op, tuple(index[i] for i in node.args), node.const) for node in nodes]
+    n, xs = len(keep), tuple(xs[i] for i in keep)
+    used = Expr(n, tuple(nodes)).uses()
+    sinks = [n + k for k in range(len(nodes)) if not used[n + k]]
+    if len(sinks) > 1:
+        nodes = [*nodes, Node(_OUTPUT, tuple(sinks))]
+    return Expr(n, tuple(nodes), xs)
 
 
 def _try(node: Node, values: Sequence[float]) -> float | None:
