@@ -6,11 +6,13 @@ Where to start reading: `micrograd/engine.py` (Value and the reverse walk), then
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from .engine import DomainError, Value, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, vsum
+from .engine import Value, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, vsum
+from .explain import explain, paths  # imported, not wrapped: a lazy import of .explain would rebind the name
 from .fused import dot, dots
-from .primitives import Primitive, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .primitives import DomainError, Primitive, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 
 __version__ = "0.3.0"
 
@@ -22,8 +24,20 @@ def draw_dot(root: Value, **options: Any) -> Any:
     return _draw_dot(root, **options)
 
 
+def _show_graphs_in_notebooks() -> None:
+    """Inside IPython/Jupyter, a bare Value at the end of a cell shows its graph (micrograd.notebook)."""
+    ipython = sys.modules.get("IPython")  # only if IPython is running already: never import it
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        from .notebook import load_ipython_extension
+
+        load_ipython_extension(shell)
+
+
+_show_graphs_in_notebooks()
+
 __all__ = [
-    "DomainError", "Primitive", "Value", "cos", "dot", "dots", "draw_dot", "enable_grad", "exp", "grad",
-    "is_grad_enabled", "leaky_relu", "log", "no_grad", "relu", "set_grad_enabled", "sigmoid", "sin", "softplus",
-    "sqrt", "tanh", "vsum",
+    "DomainError", "Primitive", "Value", "cos", "dot", "dots", "draw_dot", "enable_grad", "exp", "explain", "grad",
+    "is_grad_enabled", "leaky_relu", "log", "no_grad", "paths", "relu", "set_grad_enabled", "sigmoid", "sin",
+    "softplus", "sqrt", "tanh", "vsum",
 ]

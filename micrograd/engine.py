@@ -9,11 +9,9 @@ protocol works too: ``Value(data, _children, _op)`` and a node's ``_backward()``
 
 The reverse walk visits each interior node after every node that uses it (a topological
 order, found iteratively: depth is limited by memory, not the C stack) and applies the chain
-rule there: d root/d parent += d node/d parent * d root/d node.  Gradients of one pass live in a
-dictionary, so passes from several threads do not mix; `backward()` then adds them to the
-leaves (as PyTorch does: k calls add k times) and shows each interior node its own.  A ReLU
-whose output is 0 passes nothing back, whatever comes from above (as in PyTorch), so the walk
-never enters the graph behind it: a dead unit costs nothing.
+rule there: parent.grad += d node/d parent * node.grad.  One pass runs at a time (a lock), so
+threads never mix their sums.  A ReLU whose output is 0 passes nothing back, whatever comes from
+above (as in PyTorch), so the walk never enters the graph behind it: a dead unit costs nothing.
 """
 
 from __future__ import annotations
@@ -25,19 +23,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 from . import primitives as rules
-from .primitives import Closure, Primitive, add_into, as_float, constant_of, local_derivatives, primitive_of  # noqa: F401  (reading a node)
+from .primitives import Closure, Primitive, as_float, constant_of, local_derivatives, primitive_of  # noqa: F401  (reading a node)
 
 Scalar: TypeAlias = "Value | int | float"
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class DomainError(ValueError):
-    """An operation applied outside its domain.  The engine follows IEEE (nan, ±inf) and never raises it;
-    callers such as the command line use it to report a nan with the operation that made it."""
-
-    def __init__(self, op: str, operand: float, why: str) -> None:
-        super().__init__(f"{op}: {why} (got {operand!r})")
-        self.op, self.operand = op, operand
 
 
 # ---------------------------------------------------------------- grad mode
@@ -101,8 +90,7 @@ class Value:
 
     def __init__(self, data: object, _children: Iterable[Value] = (), _op: str = "", label: str = "",
                  *, requires_grad: bool = True) -> None:
-        self.data: float = as_float(data)
-        self.grad, self.label, self.requires_grad = 0.0, label, requires_grad
+        self.data, self.grad, self.label, self.requires_grad = as_float(data), 0.0, label, requires_grad
         self._prev: tuple[Value, ...] = tuple(_children)
         self._rule: Primitive | None = Closure(_op, None) if self._prev or _op else None
         self._const: float | None = None
@@ -121,7 +109,7 @@ class Value:
     @property
     def _backward(self) -> Callable[[], None]:
         """The lecture's local step: add d self/d parent * self.grad to each parent's .grad."""
-        return functools.partial(_local_step, self)
+        return functools.partial(self._rule.chain, self, False) if self._rule is not None else _nothing
 
     @_backward.setter
     def _backward(self, closure: Callable[[], None]) -> None:
@@ -183,20 +171,19 @@ class Value:
     def backward(self, gradient: float = 1.0) -> None:
         """Add d self/d leaf (times `gradient`) to every leaf's ``.grad``, as PyTorch does.
 
-        k calls, from any threads, add exactly the sum of k passes.  Each interior node is
-        shown the gradient of the last pass (what a drawing should show), except nodes only
-        reachable through a dead ReLU, which no pass visits.
+        The lecture's algorithm: order the nodes so each comes before its parents, then call
+        each node's ``_backward()``.  Leaves accumulate (k calls add k passes, from any threads:
+        one pass at a time); each interior node is reset first, so it shows this pass alone.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a Value that does not require grad "
                                "(made under no_grad() or from constants only)")
-        grads = _walk(topological_order((self,)), {self: as_float(gradient)}, create_graph=False)
-        with _ACCUMULATING:
-            for node, g in grads.items():
-                if node._prev:
-                    node.grad = g
-                else:
-                    node.grad += g
+        with _ONE_PASS_AT_A_TIME:
+            order, flat = _sorted((self,))
+            for node in order + flat:
+                node.grad = 0.0
+            self.grad += as_float(gradient)
+            _walk(order, create_graph=False)
 
     def __reduce__(self) -> Any:
         # the graph as a flat list (parents first), so pickle and deepcopy never recurse along it
@@ -221,7 +208,11 @@ def as_value(x: Scalar) -> Value:
 
 
 _new = object.__new__
-_ACCUMULATING = threading.Lock()  # backward() adds a pass to the leaves one thread at a time
+_ONE_PASS_AT_A_TIME = threading.RLock()  # passes keep their sums in .grad: one at a time, from any thread
+
+
+def _nothing() -> None:
+    """A leaf's ``_backward()``: it has no parents to pass anything to."""
 
 
 # ---------------------------------------------------------------- making nodes
@@ -267,31 +258,39 @@ def _rebuild(records: list[tuple[Any, ...]]) -> Value:
 
 # ---------------------------------------------------------------- the reverse walk
 def topological_order(roots: Iterable[Value], *, skip_flat: bool = True) -> list[Value]:
-    """The interior nodes reachable from `roots`, each before all of its parents.
+    """The interior nodes reachable from `roots`, each before all of its parents (iterative DFS).
+    Leaves and constants are not entered, nor (with `skip_flat`) a flat node (a ReLU whose output
+    is 0) or anything behind it: no gradient passes through it."""
+    return _sorted(roots, skip_flat)[0]
 
-    Iterative depth-first search.  Leaves and constants are not entered, and (with
-    `skip_flat`) neither is a flat node (a ReLU whose output is 0) nor anything behind it:
-    no gradient passes through it.
-    """
+
+def _sorted(roots: Iterable[Value], skip_flat: bool = True) -> tuple[list[Value], list[Value]]:
+    """`topological_order`, and the flat nodes it met (they receive a gradient but pass none on)."""
     order: list[Value] = []
+    flat: list[Value] = []
     seen: set[Value] = set()
     stack: list[tuple[Value, Any]] = []
     for root in roots:
-        if root._rule is None or root in seen or (skip_flat and _is_flat(root)):
+        if root._rule is None or root in seen:
             continue
         seen.add(root)
+        if skip_flat and _is_flat(root):
+            flat.append(root)
+            continue
         stack.append((root, iter(root._prev)))
         while stack:
             for p in stack[-1][1]:
                 if p._rule is not None and p not in seen:
                     seen.add(p)
-                    if not (skip_flat and p.data == 0.0 and _is_flat(p)):
-                        stack.append((p, iter(p._prev)))
-                        break
+                    if skip_flat and p.data == 0.0 and _is_flat(p):
+                        flat.append(p)
+                        continue
+                    stack.append((p, iter(p._prev)))
+                    break
             else:
                 order.append(stack.pop()[0])
     order.reverse()
-    return order
+    return order, flat
 
 
 def _is_flat(node: Value) -> bool:
@@ -299,31 +298,21 @@ def _is_flat(node: Value) -> bool:
     return rule is not None and rule.flat_at_zero and node.data == 0.0
 
 
-def _walk(order: list[Value], grads: dict[Value, Any], create_graph: bool) -> dict[Value, Any]:
-    """Apply the chain rule at each node of `order`; `grads` starts with the roots' seeds."""
+def _walk(order: list[Value], create_graph: bool) -> None:
+    """The chain rule at each node, children before parents: each adds d node/d parent * node.grad
+    into its parents' ``.grad`` (Values under `create_graph`, so the result is a graph too)."""
     for node in order:
-        g = grads.get(node)
-        if g is not None:
-            node._rule.chain(node, g, grads, create_graph)  # type: ignore[union-attr]
-    return grads
-
-
-def _local_step(node: Value) -> None:
-    """``node._backward()``: one chain-rule step from ``node.grad`` into its parents' ``.grad``."""
-    if node._rule is not None and node._prev:
-        grads: dict[Value, Any] = {}
-        node._rule.chain(node, node.grad, grads, False)
-        for parent, g in grads.items():
-            parent.grad += g
+        node._rule.chain(node, create_graph)  # type: ignore[union-attr]
 
 
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
          grad_outputs: Scalar | Sequence[Scalar] | None = None, create_graph: bool = False) -> tuple[Value, ...]:
-    """d(sum of grad_outputs[i] * outputs[i]) / d inputs[j], leaving every `.grad` untouched.
+    """d(sum of grad_outputs[i] * outputs[i]) / d inputs[j], leaving every `.grad` as it was.
 
     With ``create_graph=True`` the gradients are recorded Values, so they can be
     differentiated again (derivatives of any order); otherwise they are constants.
-    An input the outputs do not depend on gets 0.  As `torch.autograd.grad`.
+    An input the outputs do not depend on gets 0.  As `torch.autograd.grad`.  It is the same
+    walk as `backward()`: it borrows the ``.grad`` of the nodes it visits and gives them back.
     """
     outs = [outputs] if isinstance(outputs, Value) else list(outputs)
     ins = [inputs] if isinstance(inputs, Value) else list(inputs)
@@ -331,16 +320,24 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         list(grad_outputs) if isinstance(grad_outputs, Sequence) else [grad_outputs])
     if len(seeds) != len(outs):
         raise ValueError(f"grad_outputs has {len(seeds)} entries for {len(outs)} outputs")
-    grads: dict[Value, Any] = {}
-    for out, seed in zip(outs, seeds):
-        if out.requires_grad:
-            add_into(grads, out, seed if isinstance(seed, Value) else as_float(seed))
-    order = topological_order(outs)
-    for node in order:
-        if isinstance(node._rule, Closure):
-            node._rule.partials()
-    _walk(order, grads, create_graph)
-    results = [grads.get(x, 0.0) for x in ins]
+    with _ONE_PASS_AT_A_TIME:
+        order, flat = _sorted(outs)
+        for node in order:
+            if isinstance(node._rule, Closure):
+                node._rule.partials()  # refuses, naming Primitive
+        touched = list(dict.fromkeys([*outs, *order, *flat, *(p for n in order for p in n._prev), *ins]))
+        saved = [n.grad for n in touched]
+        try:
+            for n in touched:
+                n.grad = 0.0
+            for out, seed in zip(outs, seeds):
+                if out.requires_grad:
+                    out.grad += seed if isinstance(seed, Value) else as_float(seed)
+            _walk(order, create_graph)
+            results = [x.grad if x.requires_grad else 0.0 for x in ins]
+        finally:
+            for n, g in zip(touched, saved):
+                n.grad = g
     return tuple(g if create_graph and isinstance(g, Value) else Value(_data(g), requires_grad=False) for g in results)
 
 

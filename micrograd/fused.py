@@ -55,36 +55,31 @@ class DotRule(Primitive):
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (neuron_rule, (self.activation,))  # pickled graphs find the same rule object again
 
-    def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
+    def chain(self, node: Any, create_graph: bool) -> None:
         """`Primitive.chain` without gathering 2n + 1 partials first: the same products, in the same order."""
         if create_graph:
-            return super().chain(node, g, grads, create_graph)
-        act = self.activation
+            return super().chain(node, create_graph)
+        act, g = self.activation, node.grad
         slope = 1.0 if act is None else act.partials(None, node.data)[0]
         prev = node._prev
         n = (len(prev) - 1) // 2
         bias, weights, inputs = prev[0], prev[1:n + 1], prev[n + 1:]
-        get = grads.get  # as Primitive.chain: -0.0 + c is c, so the first contribution is kept as it is
         if bias.requires_grad:
-            grads[bias] = get(bias, -0.0) + slope * g
+            bias.grad += slope * g
         if slope == 1.0:  # the partials are then x_i and w_i themselves
             for w, x in zip(weights, inputs):
                 if w.requires_grad:
-                    c = x.data * g
-                    grads[w] = get(w, -0.0) + c
+                    w.grad += x.data * g
             for w, x in zip(weights, inputs):
                 if x.requires_grad:
-                    c = w.data * g
-                    grads[x] = get(x, -0.0) + c
+                    x.grad += w.data * g
         else:
             for w, x in zip(weights, inputs):
                 if w.requires_grad:
-                    c = slope * x.data * g
-                    grads[w] = get(w, -0.0) + c
+                    w.grad += slope * x.data * g
             for w, x in zip(weights, inputs):
                 if x.requires_grad:
-                    c = slope * w.data * g
-                    grads[x] = get(x, -0.0) + c
+                    x.grad += slope * w.data * g
         return None
 
 

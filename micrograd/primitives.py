@@ -28,6 +28,15 @@ from typing import Any
 Partials = Callable[..., Sequence[Any]]
 
 
+class DomainError(ValueError):
+    """An operation applied outside its domain.  The engine follows IEEE (nan, ±inf) and never raises it;
+    callers such as the command line use it to report a nan with the operation that made it."""
+
+    def __init__(self, op: str, operand: float, why: str) -> None:
+        super().__init__(f"{op}: {why} (got {operand!r})")
+        self.op, self.operand = op, operand
+
+
 class Primitive:
     """A scalar operation: its forward function and its partial derivatives.
 
@@ -79,22 +88,16 @@ class Primitive:
                                         constant(node.data, requires_grad=False), const)
             return [data(d) for d in ds]
 
-    def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
-        """The chain rule at `node`: add ``d node/d parent * g`` to ``grads[parent]`` for every parent.
-
-        ``g`` is d root / d node.  The reverse walk calls this once per node; a rule with a
-        faster way to do the same arithmetic (micrograd.fused) overrides it.
-        """
-        parents = node._prev
-        if create_graph:  # the partials of Values: recorded, so the result can be differentiated again
-            for parent, d in zip(parents, self.local_derivatives(parents, node, node._const)):
-                if parent.requires_grad:
-                    add_into(grads, parent, d * g)
-            return
-        get = grads.get
-        for parent, d in zip(parents, self.float_partials(node)):
+    def chain(self, node: Any, create_graph: bool) -> None:
+        """The chain rule at `node` (its ``_backward()``): add ``d node/d parent * node.grad`` to each
+        parent's ``.grad``.  The reverse walk calls it once per node, children first; a rule with a
+        faster way to do the same arithmetic (micrograd.fused) overrides it."""
+        g, parents = node.grad, node._prev
+        # under create_graph the partials of the Values themselves: recorded, so differentiable again
+        ds = self.local_derivatives(parents, node, node._const) if create_graph else self.float_partials(node)
+        for parent, d in zip(parents, ds):
             if parent.requires_grad:
-                grads[parent] = get(parent, -0.0) + d * g  # -0.0 + c is c, bit for bit: the first term as it is
+                parent.grad += d * g
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -113,9 +116,9 @@ class Primitive:
 class Closure(Primitive):
     """The rule of a node made the lecture's way: ``out = Value(t, (x,), 'tanh'); out._backward = fn``.
 
-    ``fn`` reads ``out.grad`` and adds into its parents' ``.grad``; the walk lets it do so with
-    the pass's gradients and collects what it added.  `grad()` needs partial derivatives it
-    can differentiate, which a closure does not give, so it refuses such graphs.
+    ``fn`` reads ``out.grad`` and adds into its parents' ``.grad``: it is the node's chain-rule
+    step, as in the lecture.  `grad()` needs partial derivatives it can differentiate, which a
+    closure does not give, so it refuses such graphs.
     """
 
     __slots__ = ("fn",)
@@ -124,22 +127,9 @@ class Closure(Primitive):
         super().__init__(op, _no_forward, _no_partials)
         self.fn = fn
 
-    def chain(self, node: Any, g: Any, grads: dict[Any, Any], create_graph: bool) -> None:
-        parents = tuple(dict.fromkeys(node._prev))
-        saved, saved_g = [p.grad for p in parents], node.grad
-        try:
-            for p in parents:
-                p.grad = 0.0
-            node.grad = g
-            if self.fn is not None:
-                self.fn()
-            for p in parents:
-                if p.requires_grad:
-                    add_into(grads, p, p.grad)
-        finally:
-            for p, s in zip(parents, saved):
-                p.grad = s
-            node.grad = saved_g
+    def chain(self, node: Any, create_graph: bool) -> None:
+        if self.fn is not None:
+            self.fn()
 
 
 def _no_forward(*xs: float) -> float:
@@ -168,11 +158,6 @@ def local_derivatives(node: Any) -> tuple[float, ...]:
     if rule is None or not node._prev:
         return ()
     return tuple(rule.float_partials(node))
-
-
-def add_into(grads: dict[Any, Any], node: Any, contribution: Any) -> None:
-    """grads[node] += contribution, where the first contribution is stored as it is."""
-    grads[node] = grads[node] + contribution if node in grads else contribution
 
 
 def as_float(x: object) -> float:
