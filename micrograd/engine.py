@@ -332,7 +332,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
                 n.grad = 0.0
             for out, seed in zip(outs, seeds):
                 if out.requires_grad:
-                    out.grad += seed if isinstance(seed, Value) else as_float(seed)
+                    out.grad += seed if isinstance(seed, Value) else as_float(seed)  # type: ignore[assignment]
             _walk(order, create_graph)
             results = [x.grad if x.requires_grad else 0.0 for x in ins]
         finally:
