@@ -320,7 +320,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         list(grad_outputs) if isinstance(grad_outputs, Sequence) else [grad_outputs])
     if len(seeds) != len(outs):
         raise ValueError(f"grad_outputs has {len(seeds)} entries for {len(outs)} outputs")
-    with _ONE_PASS_AT_A_TIME:
+    with _ONE_PASS_AT_A_TIME, set_grad_enabled(create_graph):  # create_graph records, even under no_grad
         order, flat = _sorted(outs)
         for node in order:
             if isinstance(node._rule, Closure):

@@ -72,8 +72,12 @@ class Primitive:
         return self.forward(*floats) if const is None else self.forward(*floats, const)
 
     def local_derivatives(self, xs: Sequence[Any], out: Any, const: float | None) -> Sequence[Any]:
-        """d out / d x_i for each input: the rule's partials, called with the parameter if it has one."""
-        return self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
+        """d out / d x_i for each input: the rule's partials, called with the parameter if it has one.
+        ValueError if the rule gives a different number of partials than inputs (as PyTorch)."""
+        ds = self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
+        if len(ds) != len(xs):
+            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(xs)} inputs")
+        return ds
 
     def float_partials(self, node: Any) -> Sequence[Any]:
         """The partials at `node` as numbers.  Where a rule written with Python's operators raises
@@ -168,7 +172,9 @@ def as_float(x: object) -> float:
         raise TypeError(f"a Value holds a real number, not {type(x).__name__}")
     try:
         return float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:  # an int beyond the floats: IEEE rounds it to ±inf
+        return math.inf if x > 0 else -math.inf  # type: ignore[operator]
+    except (TypeError, ValueError):
         raise TypeError(f"a Value holds a real number, not {type(x).__name__}") from None
 
 

@@ -194,3 +194,18 @@ def test_custom_rule_written_with_python_operators_follows_ieee_in_every_mode() 
         by_float = [g.data for g in grad(rule(*vs), vs)]
         for got in ([v.grad for v in vs], by_graph, by_float):
             assert all(map(same, got, want)), (rule, got)
+
+
+def test_ints_beyond_the_floats_round_to_inf() -> None:
+    assert Value(10**400).data == math.inf and Value(-(10**400)).data == -math.inf
+    assert (Value(1.0) * 10**400).data == math.inf and (Value(1.0) + -(10**400)).data == -math.inf
+
+
+def test_partials_of_the_wrong_length_are_refused_in_every_mode() -> None:
+    short = P.Primitive("mul", lambda a, b: a * b, lambda a, b, out: (b,))  # d/db forgotten
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(ValueError, match="mul: partials returned 1 derivatives for 2 inputs"):
+        short(a, b).backward()
+    for create_graph in (False, True):
+        with pytest.raises(ValueError, match="1 derivatives for 2 inputs"):
+            grad(short(a, b), [a, b], create_graph=create_graph)

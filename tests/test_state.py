@@ -118,3 +118,12 @@ def test_pickle_keeps_special_numbers_and_labels() -> None:
     v = Value(math.nan, label="n") * math.inf
     w = pickle.loads(pickle.dumps(v))
     assert math.isnan(w.data) and w._op == "*inf" and w._prev[0].label == "n"
+
+
+def test_create_graph_records_even_under_no_grad() -> None:
+    x = Value(2.0)
+    y = x**4
+    with no_grad():
+        (d1,) = grad(y, x, create_graph=True)  # as torch.autograd.grad: create_graph records
+        assert not is_grad_enabled()
+    assert d1.requires_grad and grad(d1, x)[0].data == 48.0
