@@ -73,7 +73,8 @@ def _replace(target: str, payload: bytes, mode: int | None) -> None:
     """Write `payload` to a fresh temporary file next to `target`, fsync it, and rename it over `target`."""
     directory = os.path.dirname(target)
     while True:
-        tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
+        # the name is cut so that a target name near the system's limit (255 bytes) still has a temporary name
+        tmp = os.path.join(directory, f".{os.path.basename(target)[:64]}.{secrets.token_hex(6)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 & ~umask, like open(..., "w")
             break

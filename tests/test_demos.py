@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from micrograd.demos import apple, classifier, cnn, moons, w1w5, xor
 
-from micrograd import cli, no_grad
-from micrograd.datasets import SHAPE_CLASSES, make_blobs_classification, make_moons, make_shapes, train_test_split
+from micrograd import cli, files, no_grad
+from micrograd.demos import apple, classifier, cnn, moons, w1w5, xor
+from micrograd.demos.datasets import (
+    SHAPE_CLASSES,
+    make_blobs_classification,
+    make_moons,
+    make_shapes,
+    train_test_split,
+)
+from micrograd.demos.plotting import progress
+from micrograd.demos.registry import DEMOS
 from micrograd.nn import cross_entropy
-from micrograd.plotting import progress
-from micrograd.tour import DEMOS
 
 REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -286,8 +293,8 @@ def test_make_shapes_is_seeded_balanced_and_shaped() -> None:
 def test_cli_quick_tour_writes_every_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "nested" / "out"
     assert cli.main(["demo", "--quick", "--out", str(out)]) == 0
-    expected = ["apple_graph.svg", "w1w5_graph.svg", "xor_training.png", "moons.png", "classifier_gradient.png",
-                "cnn.png"]
+    expected = ["apple_graph.svg", "w1w5_graph.svg", "xor_training.png", "moons.png", "mathdrop_greeks.png",
+                "classifier_gradient.png", "cnn.png"]
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     stdout = capsys.readouterr().out
     for name in DEMOS:
@@ -304,7 +311,7 @@ def test_cli_steps_and_seed_reach_the_demo(tmp_path: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["demo", "nope"], "unknown demo 'nope'; valid names: apple, w1w5, xor, moons, classifier, cnn"),
+    (["demo", "nope"], "unknown demo 'nope'; valid names: apple, w1w5, xor, moons, mathdrop, classifier, cnn"),
     (["demo", "apple", "--steps", "0"], "--steps"),
 ])
 def test_cli_user_errors_are_one_line_and_exit_2(argv: list[str], needle: str, tmp_path: Path,
@@ -335,9 +342,17 @@ def test_python_dash_m_runs_one_demo(tmp_path: Path) -> None:
 
 
 def test_demo_file_runs_as_a_script(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, str(REPO / "demos" / "apple.py"), "--out", str(tmp_path)],
+    run = subprocess.run([sys.executable, str(REPO / "micrograd" / "demos" / "apple.py"), "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+    assert f"wrote {tmp_path / 'apple_graph.svg'}" in run.stdout
+
+
+def test_demo_module_runs_with_python_dash_m(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "micrograd.demos.apple", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "715.0000000000001" in run.stdout
     assert f"wrote {tmp_path / 'apple_graph.svg'}" in run.stdout
 
 
@@ -350,3 +365,92 @@ def test_progress_bar_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(sys, "stderr", stream)
         assert list(progress(range(3), total=3, desc="training")) == [0, 1, 2]
         assert ("training" in stream.getvalue()) is shown
+
+
+# ---------------------------------------------------------------- outputs the system refuses: one line, exit 2
+def test_cli_out_with_a_nul_byte_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "apple", "--out", "pics\0x"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("micrograd: error: cannot write to output folder 'pics\\x00x'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _full(fd: int) -> None:
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("name, picture", [("apple", "apple_graph.svg"), ("xor", "xor_training.png")])
+def test_cli_full_disk_is_one_line_exit_2_and_leaves_no_picture(name: str, picture: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(files.os, "fsync", _full)  # every picture goes through files.write_atomic
+    assert cli.main(["demo", name, "--steps", "50", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"micrograd: error: cannot write {str(tmp_path / picture)!r}: No space left on device\n"
+    assert list(tmp_path.iterdir()) == []  # no 0-byte or partial picture, no temporary file
+
+
+def test_script_full_disk_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd.demos.options import run_script
+
+    monkeypatch.setattr(files.os, "fsync", _full)
+    assert run_script(apple.main, ["--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_folder_an_ascii_terminal_cannot_show_is_one_line_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "PYTHONIOENCODING": "ascii"}
+    run = subprocess.run([sys.executable, "-m", "micrograd", "demo", "apple", "--out", "bilder-\u00e9t\u00e9"],
+                         cwd=tmp_path, env=env, capture_output=True, timeout=120)
+    assert run.returncode == 2 and run.stdout == b""
+    (line,) = run.stderr.decode("ascii").splitlines()
+    assert line.startswith("micrograd: error: cannot print '\\xe9' (in the output folder)")
+    assert list(tmp_path.iterdir()) == []  # checked before the folder is made or a demo runs
+
+
+def test_the_tour_time_in_the_help_is_the_measured_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd.cli.demo import TOUR_SECONDS
+
+    assert cli.main(["demo", "--help"]) == 0
+    assert f"the whole tour (about {TOUR_SECONDS} s)" in capsys.readouterr().out
+
+
+def test_a_regular_install_ships_every_subpackage_and_the_script(tmp_path: Path) -> None:
+    """No package-dir remap: ``pip install .`` (not editable) must carry micrograd.demos and the rest."""
+    import shutil
+    import zipfile
+
+    pytest.importorskip("setuptools")
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "micrograd", source / "micrograd", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (wheel,) = (tmp_path / "dist").glob("micrograd-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        scripts = next(z.read(n).decode() for n in names if n.endswith("entry_points.txt"))
+    packages = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("/__init__.py")}
+    assert {"micrograd", "micrograd.cli", "micrograd.demos", "micrograd.nn", "micrograd.testing"} <= packages
+    assert {f"micrograd/demos/{name}.py" for name in DEMOS} <= names and "micrograd/py.typed" in names
+    assert "micrograd = micrograd.cli:main" in scripts
+
+
+# ---------------------------------------------------------------- mathdrop (issue 14's drop-in)
+def test_mathdrop_greeks_match_their_closed_forms(tmp_path: Path) -> None:
+    from micrograd.demos import mathdrop
+
+    result = mathdrop.main(out_dir=tmp_path, quick=True)
+    assert result["identical_to_python_math"]  # floats in: exactly Python's math
+    assert result["max_relative_error"] < 1e-12 and result["curve_max_relative_error"] < 1e-12
+    assert set(result["greeks"]) == set(result["closed_form"]) and len(result["greeks"]) == 8
+    assert result["python_math_on_values"]  # the standard library refuses Values instead of dropping gradients
+    assert (tmp_path / "mathdrop_greeks.png").stat().st_size > 0

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import gc
+import math
+import random
 import re
+import subprocess
+import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import graphviz
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import micrograd
-from micrograd import Value
-from micrograd.draw import DEFAULT_MAX_NODES, GraphvizNotFoundError, draw_dot, render
+from micrograd import Value, files, vsum
+from micrograd.draw import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, GraphvizNotFoundError, draw_dot, render
+from micrograd.testing import Expr, expressions
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -263,3 +270,213 @@ def test_non_values_are_rejected(tmp_path: Path) -> None:
 def test_precision_option() -> None:
     src = draw_dot(Value(2.0 / 3.0), precision=2).source
     assert "data 0.67<" in src
+
+
+# ---------------------------------------------------------------- edges start at the box (shape=plain)
+def _points(text: str) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", text)]
+
+
+def _off_box(point: tuple[float, float], box: tuple[float, float, float, float]) -> float:
+    """How far `point` lies outside the rectangle (x0, y0, x1, y1): 0 on or inside it."""
+    (x, y), (x0, y0, x1, y1) = point, box
+    return math.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1))
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_edges_start_and_end_at_the_value_boxes(rankdir: str, tmp_path: Path) -> None:
+    """With shape=none the invisible outline is taller than the table and edges stop short of it (issue 13)."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = (a * b + a).tanh()
+    out.backward()
+    root = ET.parse(render(out, tmp_path / "g.svg", rankdir=rankdir)).getroot()
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    ends: list[tuple[str, str, tuple[float, float], list[tuple[float, float]]]] = []
+    for g in root.iter(f"{SVG}g"):
+        title = g.findtext(f"{SVG}title") or ""
+        if g.get("class") == "node" and re.fullmatch(r"v\d+", title):
+            pts = [p for poly in g.iter(f"{SVG}polygon") for p in _points(poly.get("points", ""))]
+            xs, ys = [x for x, _ in pts], [y for _, y in pts]
+            boxes[title] = (min(xs), min(ys), max(xs), max(ys))
+        elif g.get("class") == "edge":
+            tail, head = title.replace("&#45;", "-").split("->")
+            path = g.find(f"{SVG}path")
+            arrow = g.find(f"{SVG}polygon")
+            assert path is not None and arrow is not None
+            ends.append((tail, head, _points(path.get("d", "").lstrip("M"))[0], _points(arrow.get("points", ""))))
+    assert len(boxes) == 5 and len(ends) == 8  # values: out, the sum, the product, a, b
+    for tail, head, start, arrow in ends:
+        if tail in boxes:
+            assert _off_box(start, boxes[tail]) <= 1.0, (tail, start, boxes[tail])
+        if head in boxes:
+            assert min(_off_box(p, boxes[head]) for p in arrow) <= 1.0, (head, arrow, boxes[head])
+    assert 'shape=plain' in draw_dot(out).source and "shape=none" not in draw_dot(out).source
+
+
+# ---------------------------------------------------------------- any graph draws in seconds: nodes and edges bounded
+def _sum_of_sums(leaves: int = 249, sums: int = 250) -> Value:
+    xs = [Value(float(i)) for i in range(leaves)]
+    return vsum([vsum(xs) for _ in range(sums)])
+
+
+def _operand_edges(source: str) -> int:
+    return len(re.findall(r"^\tv\d+ -> op\d+", source, flags=re.M))
+
+
+def test_a_sum_of_sums_is_cut_to_the_edge_budget_and_says_so() -> None:
+    root = _sum_of_sums()  # 500 values, 250 + 250 * 249 = 62,500 operand edges (+ 251 op -> value edges)
+    src = draw_dot(root).source
+    drawn = _operand_edges(src)
+    assert src.count("[label=<<TABLE") == 500 == DEFAULT_MAX_NODES  # every value fits the node budget ...
+    assert drawn == 499 + DEFAULT_MAX_EDGES  # ... but only one edge reaches each, plus the budget of extra edges
+    assert f"\u2026 {62_500 - drawn:,} more edges not drawn (dashed operations lack some)" in src
+    assert "more nodes" not in src
+    assert "constraint=false" not in src  # every edge spans one rank: all of them may shape the layout
+    # the first inner sum reaches the 249 leaves; 500 extra edges complete two more sums (498) and give the
+    # fourth 2 of its 249: the other 247 sums are drawn dashed, missing inputs
+    assert len(re.findall(r"^\top\d+ \[.*style=dashed", src, flags=re.M)) == 250 - 3
+    unbounded = draw_dot(root, max_edges=None).source
+    assert _operand_edges(unbounded) == 62_500 and "not drawn" not in unbounded
+
+
+def _reuse_chain(n: int) -> tuple[Value, Value]:
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = y * x + x  # each step uses x twice: the leaf is reused at every depth of the graph
+    return y, x
+
+
+@pytest.mark.parametrize("max_edges", [0, 1, 7])
+def test_max_edges_bounds_the_edges_into_values_already_drawn(max_edges: int) -> None:
+    y, _ = _reuse_chain(20)
+    src = draw_dot(y, max_edges=max_edges).source
+    assert src.count("[label=<<TABLE") == 41  # all values: 1 leaf + 20 products + 20 sums
+    assert _operand_edges(src) == 40 + max_edges  # one edge reaching each non-root value, then the budget
+    assert f"\u2026 {80 - 40 - max_edges} more edges not drawn" in src
+    assert "not drawn" not in draw_dot(y, max_edges=40).source
+
+
+def test_small_graphs_keep_every_edge_in_the_layout() -> None:
+    x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    for root in ((x * w + b).tanh() / 2 - x ** 2, x * x + x, _reuse_chain(5)[0]):
+        src = draw_dot(root).source
+        assert "constraint=false" not in src and "not drawn" not in src and "dashed" not in src
+
+
+def test_a_leaf_reused_at_every_depth_leaves_the_ranking_to_the_first_edges() -> None:
+    """Edges from one leaf to every level of a 500-value graph span hundreds of ranks: drawn with all of them
+    shaping the layout, dot ran for minutes.  They are drawn loose, and only as many as the layout budget holds."""
+    y, x = _reuse_chain(250)
+    src = draw_dot(y).source
+    leaf = re.search(r"^\t(v\d+) \[label=<.*<B>x</B>", src, flags=re.M)
+    assert leaf
+    from_leaf = re.findall(rf"^\t{leaf.group(1)} -> op\d+(.*)$", src, flags=re.M)
+    assert 1 < len(from_leaf) < 500 and sum("constraint=false" in attrs for attrs in from_leaf) == len(from_leaf) - 1
+    assert "more edges not drawn" in src
+
+
+@pytest.mark.parametrize("max_edges", [-1, 2.5, True])
+def test_bad_max_edges_is_rejected(max_edges: object) -> None:
+    with pytest.raises(ValueError, match="max_edges"):
+        draw_dot(Value(1.0), max_edges=max_edges)  # type: ignore[arg-type]
+
+
+def _complete_dag(n: int) -> Value:
+    values = [Value(1.0)]
+    for _ in range(1, n):
+        values.append(vsum(values))  # each value sums all before it: n^2 / 2 edges, long ones
+    return values[-1]
+
+
+def _random_dag(n: int, seed: int = 0) -> Value:
+    rng = random.Random(seed)
+    values = [Value(rng.random()) for _ in range(5)]
+    for _ in range(n):
+        a, b, c = rng.choice(values), rng.choice(values), rng.choice(values)
+        values.append(a * b + c)
+    return values[-1]
+
+
+def test_tangled_graphs_draw_within_the_edge_budget() -> None:
+    for root in (_complete_dag(700), _random_dag(3000), _sum_of_sums(), _reuse_chain(250)[0]):
+        src = draw_dot(root).source
+        assert src.count("[label=<<TABLE") <= DEFAULT_MAX_NODES
+        assert _operand_edges(src) <= DEFAULT_MAX_NODES - 1 + DEFAULT_MAX_EDGES
+
+
+@pytest.mark.parametrize("shape", ["sum_of_sums", "complete", "random", "reuse"])
+def test_any_graph_renders_in_seconds(shape: str, tmp_path: Path) -> None:
+    """The issue's sum of 250 sums (62,751 edges) ran dot for more than 300 s; a leaf reused at each of 60 levels
+    took 72 s with 64 of its edges.  Drawn within the budgets, each renders in about a second (at most 2 s
+    measured on 2 busy cores): the timeout is generous, and it is the only timing asserted."""
+    build = {"sum_of_sums": "_sum_of_sums()", "complete": "_complete_dag(700)", "random": "_random_dag(3000)",
+             "reuse": "_reuse_chain(250)[0]"}[shape]
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_draw import _complete_dag, _random_dag, _reuse_chain, _sum_of_sums
+        from micrograd.draw import render
+        render({build}, {str(tmp_path / "g.svg")!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ET.parse(tmp_path / "g.svg").getroot().tag == f"{SVG}svg"
+
+
+# ---------------------------------------------------------------- inf and nan draw like any number
+def test_inf_and_nan_values_and_constants_are_drawn(tmp_path: Path) -> None:
+    x = Value(2.0, label="x")
+    big = x * math.inf  # a folded constant inf: its node name is "*inf"
+    out = (big - big).relu() + (x / 0.0)  # inf - inf = nan; relu(nan) = nan; x / 0 = inf
+    out.backward()
+    nodes, _ = svg_nodes(render(out, tmp_path / "g.svg"))
+    texts = {t for ts in nodes.values() for t in ts}
+    assert {"*inf", "data inf", "data nan", "grad nan"} <= texts, texts
+    assert render(out, tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expr=expressions(special_points=True, max_nodes=10))
+def test_any_graph_at_special_points_draws(expr: Expr) -> None:
+    """0, -0.0, ±inf, nan and the extreme floats, through every op: drawing never raises (no "internal error")."""
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(expr.inputs)]
+    out = expr(*xs)
+    if isinstance(out, Value):
+        out.backward()
+        src = draw_dot(out, precision=3).source
+        assert src.count("[label=<<TABLE") >= 1
+        for x in expr.inputs:
+            if not math.isfinite(x):
+                assert f"data {x}" in src  # shown as IEEE names it: inf, -inf, nan
+
+
+# ---------------------------------------------------------------- files are written whole or not at all
+@pytest.mark.parametrize("name", ["g.svg", "g.png", "g.pdf", "g.dot"])
+def test_a_failed_write_leaves_no_file(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    with pytest.raises(OSError, match="No space left") as info:
+        render(apple_graph(), tmp_path / name)
+    assert info.value.filename == str(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []  # neither a 0-byte picture nor a temporary file
+
+
+def test_render_never_replaces_a_fifo_or_a_device(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    os.mkfifo(tmp_path / "pipe.svg")
+    with pytest.raises(OSError, match="FIFO"):
+        render(apple_graph(), tmp_path / "pipe.svg")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "pipe.svg").st_mode)
+    (tmp_path / "null.dot").symlink_to(os.devnull)
+    with pytest.raises(OSError, match="not a regular file"):
+        render(apple_graph(), tmp_path / "null.dot")
+    assert (tmp_path / "null.dot").is_symlink() and not stat.S_ISREG(os.stat(os.devnull).st_mode)
+    real = tmp_path / "real.svg"
+    (tmp_path / "link.svg").symlink_to(real)
+    render(apple_graph(), tmp_path / "link.svg")
+    assert (tmp_path / "link.svg").is_symlink() and real.read_bytes().startswith(b"<?xml")

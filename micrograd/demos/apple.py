@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value
-from micrograd.plotting import out_path, save_graph
+from micrograd.demos.plotting import out_path, save_graph
+from micrograd.explain import explain
 
 INPUTS = ("apple_num", "apple", "orange", "orange_num", "tax")  # the order the book prints them
 
@@ -47,11 +48,14 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
     width = max(len(name) for name in INPUTS)
     for name in INPUTS:
         print(f"  d price / d {name:<{width}} = {leaves[name].grad!r}")
+    walkthrough = explain(price).table()  # the book's walk: 1 -> 1.1 -> 2.2, 3.3, 110, 165, 650
+    print(f"\nthe backward pass, step by step, as the book walks it:\n{walkthrough}")
     svg = save_graph(price, out_path(out_dir, "apple_graph.svg"))
-    return {"price": price.data, "grads": {name: leaves[name].grad for name in INPUTS}, "files": [str(svg)]}
+    return {"price": price.data, "grads": {name: leaves[name].grad for name in INPUTS}, "walkthrough": walkthrough,
+            "files": [str(svg)]}
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

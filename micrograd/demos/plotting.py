@@ -2,11 +2,13 @@
 
 Figures are built on `matplotlib.figure.Figure` with an explicit Agg canvas instead of
 `pyplot`, so nothing here switches the caller's backend, opens a window, or leaves
-figures alive in pyplot's registry.  Graph drawings go through `micrograd.draw`.
+figures alive in pyplot's registry.  Graph drawings go through `micrograd.draw`.  Every
+picture is written whole or not at all (`micrograd.files.write_atomic`).
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -15,9 +17,11 @@ from typing import Any, TypeVar
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-T = TypeVar("T")
+from micrograd.files import write_atomic
 
-DEFAULT_OUT = "micrograd-out"
+from .options import DEFAULT_OUT
+
+T = TypeVar("T")
 
 
 def out_path(out_dir: str | Path | None, name: str) -> Path:
@@ -42,8 +46,11 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 6.0, height: float = 4
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write `fig` (PNG by extension) with a fixed DPI and no timestamps, so reruns give identical bytes."""
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    """Write `fig` (format by extension: PNG, SVG, PDF) with a fixed DPI and no timestamps, so reruns give
+    identical bytes; atomically, so a failure leaves no partial picture (`OSError` naming `path`)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=Path(path).suffix.lstrip(".").lower() or "png", dpi=110, metadata={"Software": None})
+    write_atomic(path, buffer.getvalue())
     return path
 
 

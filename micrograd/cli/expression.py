@@ -1,10 +1,12 @@
-"""A safe calculator language for building micrograd graphs from text: ``tanh(x*w + b)``.
+"""The expression language of ``micrograd graph``: a safe calculator that builds micrograd graphs from text.
 
 Why a parser of our own: the command line takes expressions from users, and text
 must never reach ``eval``/``exec``.  The text is parsed with ``ast.parse(mode="eval")``
 (which only builds a syntax tree) and every node is checked against a short whitelist
 before anything is computed: numbers, variables, ``+ - * / **``, unary ``-``/``+``,
-parentheses and one-argument calls of the engine's functions (`FUNCTIONS`).
+parentheses and one-argument calls of `FUNCTIONS`: the activations of
+`micrograd.primitives.ACTIVATIONS` (the names ``MLP`` and ``dot`` take; ``leaky_relu`` with
+PyTorch's default ``negative_slope=0.01``) and the other functions of the engine.
 
 The graph built is the one Python would build with `Value` variables and float
 literals: ``x*2`` records ``*2``, ``x/2`` divides by a constant leaf.  Literal-only
@@ -12,30 +14,33 @@ parts are computed with the engine's float rules (so ``10**10**10`` is ``inf`` a
 never a huge integer; there is no other constant folding).  Evaluation is iterative,
 so depth is limited only by Python's parser (about 3,000 levels).
 
-Every problem raises `ExpressionError`, a `ValueError` with a one-line message.
-Results must be finite: an ``inf``/``nan`` value or gradient is an error, since it
-means the computation overflowed and a number built on it would be meaningless.
+Numbers follow the engine: IEEE 754, as in PyTorch, never a Python exception.  ``log(-1)`` is
+nan, ``x/0`` is inf, an overflow is inf, and nan propagates (``relu(nan)`` is nan, not 0), so a
+value or a gradient can be inf or nan; `Evaluation.non_finite` names them.  The inputs must be
+finite (a variable's value, a literal such as ``1e400``): an infinite input is always a typo.
+
+Every problem with the text raises `ExpressionError`, a `ValueError` with a one-line message.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import keyword
 import math
 import numbers
 import operator
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
-from . import engine as E
-from .engine import DomainError, Primitive, Value
+from .. import primitives as P
+from ..engine import Value
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "Evaluation", "Expression", "ExpressionError",
-           "evaluate", "parse", "parse_assignments"]
+__all__ = ["ACTIVATION_NAMES", "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "OTHER_FUNCTION_NAMES", "Evaluation",
+           "Expression", "ExpressionError", "evaluate", "parse", "parse_assignments"]
 
 MAX_LENGTH = 10_000
 """Longest expression accepted, in characters."""
@@ -43,23 +48,40 @@ MAX_LENGTH = 10_000
 MAX_NODES = 5_000
 """Most numbers, variables and operations in one expression."""
 
-FUNCTIONS: Mapping[str, Primitive] = MappingProxyType({
-    "abs": E.ABS, "cos": E.COS, "exp": E.EXP, "log": E.LOG, "relu": E.RELU, "sigmoid": E.SIGMOID,
-    "sin": E.SIN, "softplus": E.SOFTPLUS, "sqrt": E.SQRT, "tanh": E.TANH,
-})
+
+def _linear(x: Any) -> Any:
+    """The "linear" activation: the identity (no node is recorded, as in ``MLP``'s linear layers)."""
+    return x
+
+
+_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
+    name: _linear if rule is None else P.leaky_relu if rule is P.LEAKY_RELU else rule
+    for name, rule in P.ACTIVATIONS.items()
+}
+_OTHERS: dict[str, Callable[[Any], Any]] = {
+    "abs": P.ABS, "cos": P.cos, "exp": P.exp, "log": P.log, "sin": P.sin, "softplus": P.softplus, "sqrt": P.sqrt,
+}
+
+ACTIVATION_NAMES: tuple[str, ...] = tuple(P.ACTIVATIONS)
+"""The activation names, shared with ``MLP``, ``dot``/``dots`` and the CLI help."""
+
+OTHER_FUNCTION_NAMES: tuple[str, ...] = tuple(sorted(_OTHERS))
+"""The other callable functions."""
+
+FUNCTIONS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({**_ACTIVATIONS, **_OTHERS})
 """The callable functions: each takes one argument, a float or a `Value`."""
 
 Operand = Value | float
 
 # ast operator: (rule for two floats, rule when a Value is involved).  Literal-only parts follow the
-# engine's float rules: (-8)**(1/3) is a DomainError as x**(1/3) is at x=-8 (not a complex number),
-# 1/0 is a DomainError (not ZeroDivisionError), and 10**400 overflows to inf (not a 400-digit int).
+# engine's float rules: (-8)**(1/3) is nan as x**(1/3) is at x=-8 (not a complex number), 1/0 is inf
+# (not ZeroDivisionError), and 10**400 overflows to inf (not a 400-digit int).
 _BINARY: dict[type[ast.operator], tuple[Callable[[float, float], float], Callable[[Operand, Operand], Operand]]] = {
-    ast.Add: (E.ADD.forward, operator.add),
+    ast.Add: (P.ADD.forward, operator.add),
     ast.Sub: (operator.sub, operator.sub),
-    ast.Mult: (E.MUL.forward, operator.mul),
-    ast.Div: (E.DIV.forward, operator.truediv),
-    ast.Pow: (E.POWC.forward, operator.pow),
+    ast.Mult: (P.MUL.forward, operator.mul),
+    ast.Div: (P.DIV.forward, operator.truediv),
+    ast.Pow: (P.POWC.forward, operator.pow),
 }
 _OPERATOR_NAMES = {
     ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
@@ -106,8 +128,7 @@ class Expression:
             if not isinstance(number, numbers.Real) or isinstance(number, bool) or not math.isfinite(number):
                 raise ExpressionError(f"variable {name!r} must be a finite number, not {number!r}")
             leaves[name] = Value(float(number), label=name)
-        with _arithmetic_errors():
-            result = _build(self.tree.body, leaves)
+        result = _build(self.tree.body, leaves)
         root = result if isinstance(result, Value) else Value(result, requires_grad=False)
         return Evaluation(root, leaves)
 
@@ -120,21 +141,20 @@ class Evaluation:
     variables: Mapping[str, Value]
 
     def backward(self) -> None:
-        """Fill every leaf's ``.grad`` and check that the value and the gradients are finite."""
-        if not math.isfinite(self.value.data):
-            raise ExpressionError(f"the value is {self.value.data} (the computation overflowed)")
+        """Fill every variable's ``.grad`` with d value / d variable (IEEE numbers: inf and nan included)."""
         if self.value.requires_grad:
-            with _arithmetic_errors():
-                self.value.backward()
-        for name, leaf in self.variables.items():
-            if not math.isfinite(leaf.grad):
-                raise ExpressionError(f"the gradient with respect to {name!r} is {leaf.grad} "
-                                      "(the computation overflowed)")
+            self.value.backward()
 
     @property
     def gradients(self) -> dict[str, float]:
         """d value / d variable, for each variable."""
         return {name: leaf.grad for name, leaf in self.variables.items()}
+
+    @property
+    def non_finite(self) -> list[str]:
+        """What came out inf or nan, as printed: ``"value = nan"``, ``"d/dx = inf"`` ..., in print order."""
+        bad = [] if math.isfinite(self.value.data) else [f"value = {self.value.data!r}"]
+        return bad + [f"d/d{name} = {g!r}" for name, g in self.gradients.items() if not math.isfinite(g)]
 
 
 def parse(source: str) -> Expression:
@@ -308,20 +328,3 @@ def _build(tree: ast.expr, leaves: Mapping[str, Value]) -> Operand:
             raise ExpressionError(f"{type(node).__name__} not allowed")
     assert len(done) == 1
     return done[0]
-
-
-@contextlib.contextmanager
-def _arithmetic_errors() -> Iterator[None]:
-    """Turn the engine's and `math`'s arithmetic failures into `ExpressionError`s."""
-    try:
-        yield
-    except ExpressionError:
-        raise
-    except OverflowError:
-        raise ExpressionError("overflow: a number went past the float range") from None
-    except ZeroDivisionError as e:
-        raise ExpressionError(f"arithmetic error: {e}") from None
-    except DomainError as e:
-        raise ExpressionError(f"domain error: {e}") from None
-    except ValueError as e:  # math's own, e.g. sin(inf)
-        raise ExpressionError(f"arithmetic error: {e} (an overflowed, infinite value reached a function)") from None

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value
-from micrograd.datasets import make_blobs_classification
+from micrograd.demos.datasets import make_blobs_classification
+from micrograd.demos.plotting import figure, out_path, save
 from micrograd.nn import Layer, Sequential, cross_entropy
-from micrograd.plotting import figure, out_path, save
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 500, 20, 3
 QUICK_SAMPLES = 100
@@ -159,6 +159,6 @@ def _graph_size(root: Value) -> list[Value]:
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

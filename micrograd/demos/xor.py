@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value, no_grad
+from micrograd.demos.plotting import figure, out_path, progress, save
 from micrograd.nn import MLP
 from micrograd.optim import SGD
-from micrograd.plotting import figure, out_path, progress, save
 
 PATTERNS: list[tuple[list[float], float]] = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)]
 LEARNING_RATE = 0.5
@@ -87,6 +87,6 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

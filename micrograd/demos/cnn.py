@@ -4,7 +4,7 @@ The seed writes convolution and pooling forward *and* backward by hand in numpy 
 nested loops each way).  Here only the forward is written (`micrograd.nn.Conv2d`,
 `MaxPool2d`): the backward passes come from the engine.  The data are 8x8 one-channel
 images of a single noisy stroke (horizontal, vertical, ``\\`` or ``/``) generated in
-`micrograd.datasets`, so 3x3 filters have something to find: after training, they look
+`micrograd.demos.datasets`, so 3x3 filters have something to find: after training, they look
 like small edge detectors.  A quarter of the images are held out to measure accuracy.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value, no_grad
-from micrograd.datasets import SHAPE_CLASSES, Image, make_shapes, train_test_split
+from micrograd.demos.datasets import SHAPE_CLASSES, Image, make_shapes, train_test_split
+from micrograd.demos.plotting import blank_figure, out_path, progress, save
 from micrograd.nn import Activation, Conv2d, Flatten, Layer, MaxPool2d, Sequential, cross_entropy
 from micrograd.optim import Adam
-from micrograd.plotting import blank_figure, out_path, progress, save
 
 SIZE, FILTERS, NOISE = 8, 4, 0.15
 SAMPLES, EPOCHS, LR = 400, 6, 0.02
@@ -149,6 +149,6 @@ def _plot(path: Path, model: Sequential, x_test: list[Image], y_test: list[int],
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value
+from micrograd.demos.plotting import out_path, progress, save_graph
+from micrograd.explain import explain
 from micrograd.optim import SGD
-from micrograd.plotting import out_path, progress, save_graph
 
 INPUTS = (0.05, 0.10)
 WEIGHTS = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)  # w1..w8
@@ -86,6 +87,9 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
     print(f"E_total = {_fmt(loss.data):<16} (walk-through: {TUTORIAL['E_total']})")
     print(f"dE/dw5  = {_fmt(grads['dE/dw5']):<16} (walk-through: {TUTORIAL['dE/dw5']})")
     print(f"dE/dw1  = {_fmt(grads['dE/dw1']):<16} (walk-through: {TUTORIAL['dE/dw1']})")
+    # the walk-through's chain rule for w5 and w1, step by step: 0.74136507 × 0.186815602 = 0.138498562 ...
+    walkthrough = explain(loss).table(digits=9, only=[w5, w1])
+    print(f"\nthe backward pass, step by step, as the walk-through derives dE/dw5 and dE/dw1:\n{walkthrough}\n")
     svg = save_graph(loss, out_path(out_dir, "w1w5_graph.svg"))  # drawn now, while the grads are this step's
 
     opt.step()
@@ -112,11 +116,12 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
         "weights_after_one": after_one,
         "steps": steps,
         "error_after": error,
+        "walkthrough": walkthrough,
         "files": [str(svg)],
     }
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from micrograd import Value, no_grad, vsum
-from micrograd.datasets import make_moons
+from micrograd.demos.datasets import make_moons
+from micrograd.demos.plotting import figure, out_path, progress, save, say
 from micrograd.nn import MLP, hinge_loss
 from micrograd.optim import SGD
-from micrograd.plotting import figure, out_path, progress, save, say
 
 N_SAMPLES, NOISE = 100, 0.1
 ALPHA = 1e-4  # L2 regularisation strength
@@ -110,6 +110,6 @@ def _plot(path: Path, model: MLP, xs: list[list[float]], labels: list[int], loss
 
 
 if __name__ == "__main__":
-    from micrograd.tour import run_script
+    from micrograd.demos.options import run_script
 
     raise SystemExit(run_script(main))

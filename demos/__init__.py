@@ -1,1 +1,0 @@
-"""The worked examples of the reference tutorials, installed as `micrograd.demos`."""

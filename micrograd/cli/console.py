@@ -1,0 +1,61 @@
+"""What every ``micrograd`` subcommand shares: its name, exit statuses, one-line messages, safe printing.
+
+The rule these helpers keep: a user's mistake, or an output the system refuses, is one line on
+stderr and exit status 2, never a traceback; a result is printed whole or not at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+PROG = "micrograd"
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the environment failed us: Graphviz missing or crashing, an internal error
+EXIT_USAGE = 2  # bad input: the command line, the expression, an output path the system refuses
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+
+
+class UsageError(Exception):
+    """Bad input to a subcommand, reported by `main` as one line and exit status 2."""
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other unprintable characters escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def fail(message: str) -> int:
+    """Print ``micrograd: error: MESSAGE`` (one line) on stderr and return exit status 2."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def warn(message: str) -> None:
+    """Print ``micrograd: warning: MESSAGE`` (one line) on stderr; the command goes on."""
+    print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr)
+
+
+def unencodable(text: str, stream: TextIO | None = None) -> str | None:
+    """The first run of characters in `text` that `stream` (default: stdout) cannot write in its encoding, e.g.
+    'é' on an ASCII-only terminal; None if it can write all of `text`."""
+    stream = sys.stdout if stream is None else stream
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    errors = getattr(stream, "errors", None) or "strict"
+    try:
+        text.encode(encoding, errors)
+    except UnicodeEncodeError as e:
+        return e.object[e.start:e.end]
+    except LookupError:  # an encoding Python does not know: it could not print anything either
+        return text
+    return None
+
+
+def check_encodable(text: str, what: str) -> None:
+    """Raise `UsageError` unless stdout can print `text` (`what` says what it is), before anything is done."""
+    bad = unencodable(text)
+    if bad is not None:
+        encoding = getattr(sys.stdout, "encoding", None) or "?"
+        raise UsageError(f"cannot print {bad!r} (in {what}) in this output's encoding ({encoding}); "
+                         "set PYTHONIOENCODING=utf-8 or use ASCII names")
