@@ -609,7 +609,8 @@ class Report:
             lines.append(f"- The cyclic GC takes {ours['gc_share'] * 100:.0f}% of the timed steps, although the "
                          "graph has no cycles (Values are GC-tracked objects, so every allocation counts toward "
                          "a collection).")
-        engine_rows = [r for r in prof["top"] if r["function"].startswith(("engine.py", "nn.py"))][:5]
+        ours_files = ("engine.py", "primitives.py", "fused.py", "mlp.py")
+        engine_rows = [r for r in prof["top"] if r["function"].startswith(ours_files)][:5]
         if engine_rows:
             lines.append("- Top engine functions by own time under cProfile: " + ", ".join(
                 f"`{r['function']}` {r['tottime'] / prof['total'] * 100:.0f}%" for r in engine_rows) + ".")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 from . import primitives as rules
-from .primitives import Closure, Primitive, as_float, constant_of, local_derivatives, primitive_of  # noqa: F401  (reading a node)
+from .primitives import ADD, MUL, POW, POWC, SCALE, SHIFT, Closure, Primitive, as_float
 
 Scalar: TypeAlias = "Value | int | float"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -40,11 +40,9 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Record operations (True) or not (False) inside: a context manager and a decorator.
-
-    As in PyTorch.  The flag is a context variable, so other threads keep their own; one
-    instance may be entered again while in use, even from several threads at once.
-    """
+    """Record operations (True) or not (False) inside: a context manager and a decorator, as in PyTorch.
+    The flag is a context variable, so other threads keep their own; one instance may be entered
+    again while in use, even from several threads at once."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
@@ -97,7 +95,7 @@ class Value:
 
     @classmethod
     def record(cls, rule: Primitive, inputs: Sequence[Scalar], const: float | None = None) -> Value:
-        """Apply `rule` to `inputs` (Values or numbers) and record the node; how a `Primitive` calls us."""
+        """Apply `rule` to `inputs` (Values or numbers) and record the node: how a `Primitive` calls us."""
         return _apply(rule, tuple(map(as_value, inputs)), const)
 
     @property
@@ -128,9 +126,16 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
     # -- primitives as operators ---------------------------------------------------
-    def __add__(self, other: Scalar) -> Value: return _binary(rules.ADD, rules.SHIFT, self, other)
-    def __mul__(self, other: Scalar) -> Value: return _binary(rules.MUL, rules.SCALE, self, other)
-    def __pow__(self, other: Scalar) -> Value: return _binary(rules.POW, rules.POWC, self, other)
+    # a number is folded into the node: x * 3 is one node '*3' with one parent
+    def __add__(self, other: Scalar) -> Value:
+        return _apply(ADD, (self, other)) if isinstance(other, Value) else _apply(SHIFT, (self,), as_float(other))
+
+    def __mul__(self, other: Scalar) -> Value:
+        return _apply(MUL, (self, other)) if isinstance(other, Value) else _apply(SCALE, (self,), as_float(other))
+
+    def __pow__(self, other: Scalar) -> Value:
+        return _apply(POW, (self, other)) if isinstance(other, Value) else _apply(POWC, (self,), as_float(other))
+
     def __truediv__(self, other: Scalar) -> Value: return _apply(rules.DIV, (self, as_value(other)))
     def __floordiv__(self, other: Scalar) -> Value: return _apply(rules.FLOORDIV, (self, as_value(other)))
     def __mod__(self, other: Scalar) -> Value: return _apply(rules.MOD, (self, as_value(other)))
@@ -233,15 +238,9 @@ def make_node(data: float, parents: tuple[Value, ...], rule: Primitive, const: f
 
 
 def _apply(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
-    # just an optimization: the common arities unpacked by hand (cheaper than a loop; this runs per node)
-    n = len(parents)
+    n = len(parents)  # just an optimization: the common arities unpacked by hand (this runs per node)
     xs = (parents[0].data,) if n == 1 else (parents[0].data, parents[1].data) if n == 2 else [p.data for p in parents]
     return make_node(rule.forward(*xs) if const is None else rule.forward(*xs, const), parents, rule, const)
-
-
-def _binary(rule: Primitive, folded: Primitive, a: Value, b: Scalar) -> Value:
-    """a op b; a number b is folded into the node (``x * 3`` is one node '*3' with one parent)."""
-    return _apply(rule, (a, b)) if isinstance(b, Value) else _apply(folded, (a,), as_float(b))
 
 
 def _rebuild(records: list[tuple[Any, ...]]) -> Value:
@@ -269,7 +268,6 @@ def _sorted(roots: Iterable[Value], skip_flat: bool = True) -> tuple[list[Value]
     order: list[Value] = []
     flat: list[Value] = []
     seen: set[Value] = set()
-    stack: list[tuple[Value, Any]] = []
     for root in roots:
         if root._rule is None or root in seen:
             continue
@@ -277,18 +275,20 @@ def _sorted(roots: Iterable[Value], skip_flat: bool = True) -> tuple[list[Value]
         if skip_flat and _is_flat(root):
             flat.append(root)
             continue
-        stack.append((root, iter(root._prev)))
-        while stack:
-            for p in stack[-1][1]:
+        path, todo = [root], [iter(root._prev)]  # the nodes from the root down, and the parents each has left
+        while todo:
+            for p in todo[-1]:
                 if p._rule is not None and p not in seen:
                     seen.add(p)
                     if skip_flat and p.data == 0.0 and _is_flat(p):
                         flat.append(p)
                         continue
-                    stack.append((p, iter(p._prev)))
+                    path.append(p)
+                    todo.append(iter(p._prev))
                     break
             else:
-                order.append(stack.pop()[0])
+                todo.pop()
+                order.append(path.pop())
     order.reverse()
     return order, flat
 

@@ -63,6 +63,11 @@ class Primitive:
         self.const, self.flat_at_zero = const, flat_at_zero
 
     def __call__(self, *args: Any) -> Any:
+        for x in args:  # just an optimization: floats go straight to the forward (partials call us so)
+            if type(x) is not float:
+                break
+        else:
+            return self.forward(*args)
         inputs, const = (args[:-1], as_float(args[-1])) if self.const else (args, None)
         for x in inputs:
             record = getattr(type(x), "record", None)
@@ -83,25 +88,40 @@ class Primitive:
         """The partials at `node` as numbers.  Where a rule written with Python's operators raises
         (``1 / 0``), it is evaluated again on constant Values, which follow IEEE: so a custom rule
         gives the same inf or nan in `backward()` as under ``grad(create_graph=True)``."""
-        xs, const = [p.data for p in node._prev], node._const
+        xs = [p.data for p in node._prev]
         try:
-            return self.local_derivatives(xs, node.data, const)
+            return self.local_derivatives(xs, node.data, node._const)
         except (ArithmeticError, ValueError):
-            constant = type(node)
-            ds = self.local_derivatives([constant(x, requires_grad=False) for x in xs],
-                                        constant(node.data, requires_grad=False), const)
-            return [data(d) for d in ds]
+            return self._on_constants(xs, node)
+
+    def _on_constants(self, xs: Sequence[float], node: Any) -> list[float]:
+        constant = type(node)
+        ds = self.local_derivatives([constant(x, requires_grad=False) for x in xs],
+                                    constant(node.data, requires_grad=False), node._const)
+        return [data(d) for d in ds]
 
     def chain(self, node: Any, create_graph: bool) -> None:
         """The chain rule at `node` (its ``_backward()``): add ``d node/d parent * node.grad`` to each
         parent's ``.grad``.  The reverse walk calls it once per node, children first; a rule with a
         faster way to do the same arithmetic (micrograd.fused) overrides it."""
-        g, parents = node.grad, node._prev
-        # under create_graph the partials of the Values themselves: recorded, so differentiable again
-        ds = self.local_derivatives(parents, node, node._const) if create_graph else self.float_partials(node)
-        for parent, d in zip(parents, ds):
-            if parent.requires_grad:
-                parent.grad += d * g
+        g, parents, const = node.grad, node._prev, node._const
+        if create_graph:  # the partials of Values: recorded, so differentiable again
+            ds = self.local_derivatives(parents, node, const)
+        else:  # float_partials, with the common arities unpacked by hand: just an optimization, it runs per node
+            n = len(parents)
+            xs = (parents[0].data,) if n == 1 else (parents[0].data, parents[1].data) if n == 2 else tuple(
+                p.data for p in parents)
+            try:
+                ds = self.partials(*xs, node.data) if const is None else self.partials(*xs, node.data, const)
+            except (ArithmeticError, ValueError):
+                ds = self._on_constants(xs, node)
+        try:
+            for parent, d in zip(parents, ds, strict=True):
+                if parent.requires_grad:
+                    parent.grad += d * g
+        except ValueError:
+            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(parents)} inputs") \
+                from None
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
