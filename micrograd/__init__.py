@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 from .engine import Value, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, vsum
-from .explain import explain, paths  # imported, not wrapped: a lazy import of .explain would rebind the name
 from .fused import dot, dots
 from .primitives import DomainError, Primitive, cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 
@@ -22,6 +21,20 @@ def draw_dot(root: Value, **options: Any) -> Any:
     from .draw import draw_dot as _draw_dot
 
     return _draw_dot(root, **options)
+
+
+def explain(root: Value, **options: Any) -> Any:
+    """The backward pass from `root`, step by step (see `micrograd.walkthrough.explain`)."""
+    from .walkthrough import explain as _explain  # imported on first use: `import micrograd` stays light
+
+    return _explain(root, **options)
+
+
+def paths(root: Value, leaf: Value, **options: Any) -> Any:
+    """Every path from `leaf` to `root` with its product of local derivatives (`micrograd.walkthrough.paths`)."""
+    from .walkthrough import paths as _paths
+
+    return _paths(root, leaf, **options)
 
 
 def _show_graphs_in_notebooks() -> None:

@@ -228,8 +228,8 @@ def _page(root: Value, target: Path, format: str = "svg", rankdir: str = "auto",
           max_nodes: int | None = DEFAULT_MAX_NODES, max_edges: int | None = DEFAULT_MAX_EDGES,
           precision: int = 4, expand: bool = True) -> str:
     """The step-by-step page: the drawing of the lecture's graph and the walk over the same nodes."""
-    from .explain import explain
     from .page import page_html
+    from .walkthrough import explain
 
     if not root.requires_grad:
         raise ValueError("the value does not depend on anything that requires grad: there is no backward pass to "

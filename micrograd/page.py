@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .engine import Value
-from .explain import Explanation
+from .walkthrough import Explanation
 from .words import number
 
 __all__ = ["page_html"]

@@ -540,3 +540,14 @@ def test_custom_binary_primitive_mixes_numbers_and_values() -> None:
     h = hypot(a, 4.0)
     h.backward()
     assert (h.data, a.grad) == (5.0, 0.6)
+
+
+def test_importing_micrograd_stays_light() -> None:
+    """`import micrograd` loads the engine and its table only; explain, drawing, math, nn load on first use."""
+    code = ("import sys; before = set(sys.modules); import micrograd; "
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith('micrograd')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(["micrograd", "micrograd.engine", "micrograd.fused", "micrograd.primitives"])
+    x = Value(3.0)
+    assert micrograd.explain(x * x + x).gradient(x) == 7.0  # the lazy wrappers work
+    assert sum(p.product for p in micrograd.paths(x * x + x, x)) == 7.0

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd import Value, dot, no_grad, vsum
-from micrograd.explain import PathLimitError, explain, path_sum, paths
 from micrograd.testing import OPS, Expr, expressions
+from micrograd.walkthrough import PathLimitError, explain, path_sum, paths
 
 DAGS = settings(max_examples=150)
 

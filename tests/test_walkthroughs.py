@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main
-from micrograd.explain import explain
+from micrograd.walkthrough import explain
 
 TUTORIAL = 1e-9  # the walk-through rounds to 9 significant digits, and computes from rounded intermediates
 

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _explanation(root: Any) -> str:
     """The ``--explain`` table (`micrograd.explain`), or why there is none."""
-    from ..explain import explain
+    from ..walkthrough import explain
 
     if not root.requires_grad:
         return "no backward pass to explain: the value does not depend on any variable"

@@ -14,7 +14,7 @@ from typing import Any
 
 from micrograd import Value
 from micrograd.demos.plotting import out_path, save_graph
-from micrograd.explain import explain
+from micrograd.walkthrough import explain
 
 INPUTS = ("apple_num", "apple", "orange", "orange_num", "tax")  # the order the book prints them
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from micrograd import Value
 from micrograd.demos.plotting import out_path, progress, save_graph
-from micrograd.explain import explain
 from micrograd.optim import SGD
+from micrograd.walkthrough import explain
 
 INPUTS = (0.05, 0.10)
 WEIGHTS = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)  # w1..w8
