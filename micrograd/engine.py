@@ -178,7 +178,7 @@ class Value:
 
         The lecture's algorithm: order the nodes so each comes before its parents, then call
         each node's ``_backward()``.  Leaves accumulate (k calls add k passes, from any threads:
-        one pass at a time); each interior node is reset first, so it shows this pass alone.
+        one pass at a time); each interior node it visits is reset first, so it shows this pass alone.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a Value that does not require grad "

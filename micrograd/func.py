@@ -277,7 +277,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     nested = trace.nested(*ts)
     u = [Value(1.0) for _ in trace.outputs]  # dummy cotangents: u^T J is linear in u, so their value is moot
     ut_j = trace.derivatives(trace.outputs, u, create_graph=True)
-    along = vsum([t * g for t, g in zip(ts, ut_j) if isinstance(g, Value)])
+    with enable_grad():  # t · (u^T J) must be recorded, even under no_grad: d/du of it is J t
+        along = vsum([t * g for t, g in zip(ts, ut_j) if isinstance(g, Value)])
     tangent_out = trace.derivatives([along], None, nested, wrt=u)
     return trace.rebuild_out(_results(trace.outputs, nested)), trace.rebuild_out(_results(tangent_out, nested))
 

@@ -115,13 +115,11 @@ class Primitive:
                 ds = self.partials(*xs, node.data) if const is None else self.partials(*xs, node.data, const)
             except (ArithmeticError, ValueError):
                 ds = self._on_constants(xs, node)
-        try:
-            for parent, d in zip(parents, ds, strict=True):
-                if parent.requires_grad:
-                    parent.grad += d * g
-        except ValueError:
-            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(parents)} inputs") \
-                from None
+        if len(ds) != len(parents):  # checked before anything is added, as PyTorch
+            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(parents)} inputs")
+        for parent, d in zip(parents, ds):
+            if parent.requires_grad:
+                parent.grad += d * g
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

@@ -286,3 +286,13 @@ def test_third_derivative_matches_torch_func(x):
     ours = grad(grad(grad(lambda x: f(mm, x))))(x)
     theirs = torch.func.grad(torch.func.grad(torch.func.grad(lambda x: f(tm, x))))(as_tensor(x))
     assert_close(ours, float(theirs), rtol=1e-10, atol=1e-10)
+
+
+def test_jvp_vjp_and_jacobian_record_under_no_grad() -> None:
+    from micrograd import no_grad
+
+    with no_grad():
+        assert jvp(lambda x: x**3, (2.0,), (1.0,)) == (8.0, 12.0)  # d(x^3) = 3x^2 = 12 at 2
+        out, pullback = vjp(lambda x: x**3, 2.0)
+        assert (out, pullback(1.0)) == (8.0, (12.0,))
+        assert jacobian(lambda x, y: [x * y, x + y], argnums=(0, 1))(2.0, 3.0) == [(3.0, 2.0), (1.0, 1.0)]
