@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from .engine import Scalar, Value, as_value, make_node
-from .primitives import RELU, SIGMOID, TANH, Primitive, activation
+from .primitives import LEAKY_RELU, RELU, SIGMOID, TANH, Primitive
+from .primitives import activation as _activation
 
 
 def _dot(bias: float, *wx: float) -> float:  # wx = (w_0..w_n-1, x_0..x_n-1); summed left to right, as micrograd
@@ -89,7 +90,7 @@ NEURON_RULES: dict[Primitive | None, DotRule] = {None: DOT, RELU: DOT_RELU, TANH
 
 def neuron_rule(act: str | Primitive | None) -> DotRule:
     """The fused rule for an activation name ("linear", "relu", "tanh", "sigmoid") or primitive."""
-    rule = NEURON_RULES.get(activation(act))
+    rule = NEURON_RULES.get(_activation(act))
     if rule is None:
         raise ValueError(f"dot: activation must be linear, relu, tanh or sigmoid, not {act!r}")
     return rule
@@ -99,25 +100,30 @@ _VALUES = frozenset({Value})
 
 
 def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar = 0.0,
-        activation: str | Primitive | None = None) -> Value:
+        activation: str | Primitive | None = None, negative_slope: float = 0.01) -> Value:
     """activation(bias + sum_i w_i x_i) as one node: a neuron.
 
-    The sum is micrograd's left-to-right sum, bit for bit.  `activation` is None or "linear"
-    (the weighted sum), "relu", "tanh" or "sigmoid".  ValueError if the lengths differ.
+    The sum is micrograd's left-to-right sum, bit for bit.  `activation` is a name of
+    `micrograd.primitives.ACTIVATIONS`: None or "linear" (the weighted sum), "relu", "tanh" and
+    "sigmoid" inside the node; "leaky_relu" (with `negative_slope`, a parameter, so not fusable)
+    as a node of its own after it.  ValueError if the lengths differ or the name is unknown.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights for {len(inputs)} inputs")
-    return dots([(bias, *weights)], inputs, activation)[0]
+    return dots([(bias, *weights)], inputs, activation, negative_slope)[0]
 
 
 def dots(rows: Sequence[Sequence[Scalar]], inputs: Sequence[Scalar],
-         activation: str | Primitive | None = None) -> list[Value]:
+         activation: str | Primitive | None = None, negative_slope: float = 0.01) -> list[Value]:
     """One `dot` node per row ``(bias, *weights)``, all on the same inputs: a whole layer in one call.
 
     Rows that are already tuples of Values are kept as they are, so a layer that passes the
-    same row tuples every call (as `nn.Layer` does) allocates little.
+    same row tuples every call (as `nn.Layer` does) allocates little.  `activation` as in `dot`.
     """
-    rule = neuron_rule(activation)
+    act = _activation(activation)
+    if act is LEAKY_RELU:
+        return [LEAKY_RELU(v, negative_slope) for v in dots(rows, inputs, None)]
+    rule = neuron_rule(act)
     inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
     checked = [row if type(row) is tuple and set(map(type, row)) <= _VALUES else tuple(map(as_value, row))
                for row in rows]

@@ -85,3 +85,23 @@ def test_engine_file_is_short_and_has_no_speed_special_cases() -> None:
     walk = source[source.index("def _walk("):source.index("def grad(")]
     assert "type(" not in walk and "isinstance" not in walk  # the fast path plugs in through the rule
     assert source.count("_new(Value)") == 2  # make_node, and _rebuild restoring a pickled graph
+
+
+def test_every_activation_name_works_in_dot_and_matches_the_unfused_graph() -> None:
+    """One vocabulary: each name of ACTIVATIONS means the same in dot/dots as the Value methods."""
+    from micrograd.primitives import ACTIVATIONS
+
+    unfused = {"linear": lambda v: v, "relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
+               "leaky_relu": lambda v: v.leaky_relu(0.2)}
+    assert set(unfused) == set(ACTIVATIONS)
+    for name, act in unfused.items():
+        for xv in (-1.5, 0.7):
+            w, x, b = Value(0.8), Value(xv), Value(0.1)
+            fused = dots([(b, w)], [x], name, negative_slope=0.2)[0]
+            fused.backward()
+            grads = (w.grad, x.grad, b.grad)
+            w2, x2, b2 = Value(0.8), Value(xv), Value(0.1)
+            plain = act(b2 + w2 * x2)
+            plain.backward()
+            assert fused.data == plain.data, name
+            assert grads == (w2.grad, x2.grad, b2.grad), name
