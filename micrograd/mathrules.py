@@ -26,7 +26,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .primitives import Primitive, data, div, exp, sqrt
+from .primitives import Primitive, data, div, exp, ieee, sqrt
 
 
 class Rule(Primitive):
@@ -39,18 +39,6 @@ class Rule(Primitive):
 
 
 # ---------------------------------------------------------------- IEEE forwards
-def _ieee(fn: Callable[..., float], on_error: Callable[..., float]) -> Callable[..., float]:
-    """`fn` (a function of `math`), returning ``on_error(*xs)`` where `math` raises instead of following IEEE."""
-
-    def forward(*xs: float) -> float:
-        try:
-            return fn(*xs)
-        except (ValueError, ZeroDivisionError, OverflowError):
-            return on_error(*xs)
-
-    return forward
-
-
 _nan = lambda *xs: math.nan  # noqa: E731
 _inf = lambda *xs: math.inf  # noqa: E731
 _signed_inf = lambda x, *rest: math.copysign(math.inf, x)  # noqa: E731  sinh, ldexp overflow; atanh(+-1)
@@ -264,36 +252,36 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)  # d erf / dx = 2/sqrt(pi) exp(-x^2)
 DEGREE, DEGREES_PER_RADIAN = math.pi / 180.0, 180.0 / math.pi  # CPython's degToRad and radToDeg
 
 # name                 forward                                   partials (xs..., out[, const])  source: calculus
-EXP2 = Rule("exp2", _ieee(getattr(math, "exp2", lambda x: math.pow(2.0, x)), _inf), lambda x, out: (out * LN2,))
-EXPM1 = Rule("expm1", _ieee(math.expm1, _inf), lambda x, out: (exp(x),))
-LOG1P = Rule("log1p", _ieee(math.log1p, _log1p_error), lambda x, out: (div(1.0, 1.0 + x),))
-LOG2 = Rule("log2", _ieee(math.log2, _log_error), lambda x, out: (div(1.0, x * LN2),))
-LOG10 = Rule("log10", _ieee(math.log10, _log_error), lambda x, out: (div(1.0, x * LN10),))
+EXP2 = Rule("exp2", ieee(getattr(math, "exp2", lambda x: math.pow(2.0, x)), _inf), lambda x, out: (out * LN2,))
+EXPM1 = Rule("expm1", ieee(math.expm1, _inf), lambda x, out: (exp(x),))
+LOG1P = Rule("log1p", ieee(math.log1p, _log1p_error), lambda x, out: (div(1.0, 1.0 + x),))
+LOG2 = Rule("log2", ieee(math.log2, _log_error), lambda x, out: (div(1.0, x * LN2),))
+LOG10 = Rule("log10", ieee(math.log10, _log_error), lambda x, out: (div(1.0, x * LN10),))
 CBRT = Rule("cbrt", getattr(math, "cbrt", lambda x: math.copysign(abs(x) ** (1 / 3), x)),
             lambda x, out: (div(1.0, 3.0 * out * out),))
-TAN = Rule("tan", _ieee(math.tan, _nan), lambda x, out: (1.0 + out * out,))  # sec^2 = 1 + tan^2
-ASIN = Rule("asin", _ieee(math.asin, _nan), lambda x, out: (div(1.0, sqrt((1.0 - x) * (1.0 + x))),))
-ACOS = Rule("acos", _ieee(math.acos, _nan), lambda x, out: (-div(1.0, sqrt((1.0 - x) * (1.0 + x))),))
+TAN = Rule("tan", ieee(math.tan, _nan), lambda x, out: (1.0 + out * out,))  # sec^2 = 1 + tan^2
+ASIN = Rule("asin", ieee(math.asin, _nan), lambda x, out: (div(1.0, sqrt((1.0 - x) * (1.0 + x))),))
+ACOS = Rule("acos", ieee(math.acos, _nan), lambda x, out: (-div(1.0, sqrt((1.0 - x) * (1.0 + x))),))
 ATAN = Rule("atan", math.atan, lambda x, out: (div(1.0, 1.0 + x * x),))
 ATAN2 = Rule("atan2", math.atan2, _atan2_partials)
-SINH = Rule("sinh", _ieee(math.sinh, _signed_inf), lambda x, out: (cosh(x),))
-COSH = Rule("cosh", _ieee(math.cosh, _inf), lambda x, out: (sinh(x),))
+SINH = Rule("sinh", ieee(math.sinh, _signed_inf), lambda x, out: (cosh(x),))
+COSH = Rule("cosh", ieee(math.cosh, _inf), lambda x, out: (sinh(x),))
 ASINH = Rule("asinh", math.asinh, lambda x, out: (div(1.0, hypot(x, 1.0)),))  # 1/sqrt(x^2 + 1), no overflow
-ACOSH = Rule("acosh", _ieee(math.acosh, _nan), lambda x, out: (div(1.0, sqrt(x - 1.0) * sqrt(x + 1.0)),))
-ATANH = Rule("atanh", _ieee(math.atanh, _atanh_error), lambda x, out: (div(1.0, (1.0 - x) * (1.0 + x)),))
+ACOSH = Rule("acosh", ieee(math.acosh, _nan), lambda x, out: (div(1.0, sqrt(x - 1.0) * sqrt(x + 1.0)),))
+ATANH = Rule("atanh", ieee(math.atanh, _atanh_error), lambda x, out: (div(1.0, (1.0 - x) * (1.0 + x)),))
 ERF = Rule("erf", math.erf, lambda x, out: (TWO_OVER_SQRT_PI * exp(-(x * x)),))
 ERFC = Rule("erfc", math.erfc, lambda x, out: (-TWO_OVER_SQRT_PI * exp(-(x * x)),))
-GAMMA = Rule("gamma", _ieee(math.gamma, _gamma_error), lambda x, out: (out * digamma(x),))  # DLMF 5.2.2
-LGAMMA = Rule("lgamma", _ieee(math.lgamma, _inf), lambda x, out: (digamma(x),))
+GAMMA = Rule("gamma", ieee(math.gamma, _gamma_error), lambda x, out: (out * digamma(x),))  # DLMF 5.2.2
+LGAMMA = Rule("lgamma", ieee(math.lgamma, _inf), lambda x, out: (digamma(x),))
 DIGAMMA = Rule("digamma", lambda x: polygamma_float(0, x), lambda x, out: (polygamma(1, x),))
 POLYGAMMA = Rule("polygamma({})", lambda x, n: polygamma_float(int(n), x),
                  lambda x, out, n: (polygamma(int(n) + 1, x),), const=True)  # n is the constant
 HYPOT = Rule("hypot", math.hypot, _hypot_partials)  # n-ary: sqrt(x_0^2 + x_1^2 + ...)
 DIST = Rule("dist", _dist, _dist_partials)  # parents (*p, *q): hypot of p - q
 COPYSIGN = Rule("copysign", math.copysign, lambda x, y, out: (_copysign_slope(data(x), data(y)), 0.0))
-FMOD = Rule("fmod", _ieee(math.fmod, _nan),  # x - n y, n = trunc(x / y)
+FMOD = Rule("fmod", ieee(math.fmod, _nan),  # x - n y, n = trunc(x / y)
             lambda x, y, out: (1.0, -_quotient(data(x), data(y), data(out))))
-REMAINDER = Rule("remainder", _ieee(math.remainder, _nan),  # x - n y, n = x / y rounded half to even
+REMAINDER = Rule("remainder", ieee(math.remainder, _nan),  # x - n y, n = x / y rounded half to even
                  lambda x, y, out: (1.0, -_quotient(data(x), data(y), data(out))))
 DEGREES = Rule("degrees", lambda x: x * DEGREES_PER_RADIAN, lambda x, out: (DEGREES_PER_RADIAN,))
 RADIANS = Rule("radians", lambda x: x * DEGREE, lambda x, out: (DEGREE,))
@@ -301,7 +289,7 @@ FLOOR = Rule("floor", _integral(math.floor), lambda x, out: (0.0,))  # piecewise
 CEIL = Rule("ceil", _integral(math.ceil), lambda x, out: (0.0,))
 TRUNC = Rule("trunc", lambda x: math.modf(x)[1], lambda x, out: (0.0,))  # modf keeps inf, nan and -0.0
 FRAC = Rule("frac", lambda x: math.modf(x)[0], lambda x, out: (1.0,))  # x - trunc(x), math.modf's first half
-LDEXP = Rule("ldexp({})", _ieee(lambda x, i: math.ldexp(x, int(i)), _signed_inf),  # x * 2^i, i the constant
+LDEXP = Rule("ldexp({})", ieee(lambda x, i: math.ldexp(x, int(i)), _signed_inf),  # x * 2^i, i the constant
              lambda x, out, i: (_two_to(i),))
 FMA = Rule("fma", _fma, lambda x, y, z, out: (y, x, 1.0))  # x * y + z rounded once
 SUMPROD = Rule("sumprod", _sumprod,  # parents (*p, *q): sum of p_i q_i, d/dp_i = q_i, d/dq_i = p_i

@@ -202,8 +202,9 @@ def data(x: Any) -> float:
 
 
 # ---------------------------------------------------------------- IEEE forwards
-def _ieee(fn: Callable[..., float], on_error: Callable[..., float]) -> Callable[..., float]:
-    """`fn`, returning what IEEE 754 (and PyTorch) give where Python's math raises."""
+def ieee(fn: Callable[..., float], on_error: Callable[..., float]) -> Callable[..., float]:
+    """`fn` (a function of `math`), returning ``on_error(*xs)``, the IEEE 754 (and PyTorch) value,
+    where Python's math raises."""
 
     def forward(*xs: float) -> float:
         try:
@@ -297,16 +298,16 @@ floor_div: Primitive
 # name                 forward                                   partials (xs..., out[, const])  source: calculus
 ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
 MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
-DIV = Primitive("/", _ieee(lambda a, b: a / b, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
-POW = Primitive("**", _ieee(math.pow, _pow_error), lambda a, b, out: (_pow_da(a, b), _pow_db(a, b, out)))  # a ** b
+DIV = Primitive("/", ieee(lambda a, b: a / b, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
+POW = Primitive("**", ieee(math.pow, _pow_error), lambda a, b, out: (_pow_da(a, b), _pow_db(a, b, out)))  # a ** b
 SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
 SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)  # x * c
-POWC = Primitive("**{}", _ieee(math.pow, _pow_error),
+POWC = Primitive("**{}", ieee(math.pow, _pow_error),
                  lambda x, out, c: (0.0 if c == 0 else c * powc(x, c - 1.0),), const=True)  # x ** c
 SUM = Primitive("sum", _sum, lambda *xs_out: (1.0,) * (len(xs_out) - 1))
-EXP = Primitive("exp", _ieee(math.exp, lambda x: math.inf), lambda x, out: (out,))
-LOG = Primitive("log", _ieee(math.log, lambda x: -math.inf if x == 0 else math.nan), lambda x, out: (div(1.0, x),))
-SQRT = Primitive("sqrt", _ieee(math.sqrt, _nan), lambda x, out: (div(0.5, out),))
+EXP = Primitive("exp", ieee(math.exp, lambda x: math.inf), lambda x, out: (out,))
+LOG = Primitive("log", ieee(math.log, lambda x: -math.inf if x == 0 else math.nan), lambda x, out: (div(1.0, x),))
+SQRT = Primitive("sqrt", ieee(math.sqrt, _nan), lambda x, out: (div(0.5, out),))
 TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 SOFTPLUS = Primitive("softplus", _softplus, lambda x, out: (sigmoid(x),))
@@ -315,8 +316,8 @@ RELU = Primitive("ReLU", lambda x: 0.0 if x <= 0 else x, lambda x, out: (0.0 if 
 LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x,
                        lambda x, out, c: (1.0 if data(x) > 0 else c,), const=True)
 ABS = Primitive("abs", abs, lambda x, out: (_sign(data(x)),))
-SIN = Primitive("sin", _ieee(math.sin, _nan), lambda x, out: (cos(x),))
-COS = Primitive("cos", _ieee(math.cos, _nan), lambda x, out: (-sin(x),))
+SIN = Primitive("sin", ieee(math.sin, _nan), lambda x, out: (cos(x),))
+COS = Primitive("cos", ieee(math.cos, _nan), lambda x, out: (-sin(x),))
 FLOORDIV = Primitive("//", _floordiv, lambda a, b, out: (0.0, 0.0))  # piecewise constant
 MOD = Primitive("%", _mod, lambda a, b, out: (1.0, -floor_div(a, b)))  # a - b * floor(a / b)
 
