@@ -42,14 +42,9 @@ def test_mypy_is_clean() -> None:
 
 # ---------------------------------------------------------------- the package's import rules
 def _modules(root: Path = ROOT) -> dict[str, Path]:
-    """Every module of the package by dotted name (a package by its own name, from its __init__.py).
-
-    A top-level ``demos/`` package is installed as ``micrograd.demos`` (pyproject's package-dir), so it counts.
-    """
+    """Every module of the package by dotted name (a package by its own name, from its __init__.py)."""
     found = {}
     trees = [(root / PACKAGE, [PACKAGE])]
-    if (root / "demos" / "__init__.py").is_file() and not (root / PACKAGE / "demos").exists():
-        trees.append((root / "demos", [PACKAGE, "demos"]))
     for top, prefix in trees:
         for path in sorted(top.rglob("*.py")):
             parts = [*prefix, *path.relative_to(top).with_suffix("").parts]
@@ -284,3 +279,35 @@ def test_import_rules_find_what_they_look_for(tmp_path: Path) -> None:
         "micrograd/nn/module.py:4: p._table (micrograd.primitives)",
     ]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+# the layers, lowest first: a module may import its own layer and the ones below, never one above
+LAYERS = [
+    ["micrograd.primitives", "micrograd.mathrules"],
+    ["micrograd.engine"],
+    ["micrograd.fused"],
+    ["micrograd.files", "micrograd.words", "micrograd.lecture", "micrograd.walkthrough", "micrograd.page",
+     "micrograd.draw", "micrograd.notebook", "micrograd.math", "micrograd.func", "micrograd.optim",
+     "micrograd.nn", "micrograd.testing"],
+    ["micrograd.demos"],
+    ["micrograd.cli"],
+]
+
+
+def _layer(module: str) -> int | None:
+    for i, names in enumerate(LAYERS):
+        if any(module == n or module.startswith(n + ".") for n in names):
+            return i
+    return None
+
+
+def test_imports_point_one_way_cli_demos_library_engine() -> None:
+    """cli -> demos -> library (nn, optim, draw, testing, explain, math, func) -> fused -> engine -> primitives.
+    The package's __init__ (the public face) may import the engine's layers; nothing imports upward."""
+    graph = _graph()
+    unplaced = sorted(m for m in graph if m != PACKAGE and m != f"{PACKAGE}.__main__" and _layer(m) is None)
+    assert not unplaced, f"modules with no layer: {unplaced}"
+    upward = [(m, t) for m, targets in graph.items() for t in targets
+              if m not in (PACKAGE, f"{PACKAGE}.__main__") and t != PACKAGE
+              and _layer(t) is not None and _layer(m) is not None and _layer(t) > _layer(m)]  # type: ignore[operator]
+    assert not upward, f"imports pointing up the layers: {upward}"
