@@ -9,7 +9,7 @@ matches that arithmetic, a `Lecture` stands the lecture's nodes in for each such
 
 The stand-in nodes are ordinary engine nodes, made with the same primitives from the same
 parents, so every value is the fused node's value bit for bit (the fused sum is the same
-left-to-right sum) and `micrograd.engine.local_derivatives` works on them.  Nothing in the
+left-to-right sum) and `micrograd.primitives.local_derivatives` works on them.  Nothing in the
 original graph changes: the stand-ins are new nodes whose parents are the original ones, and
 only the stand-ins' own ``.grad`` is set (from the fused node's ``.grad``, for drawing).
 
