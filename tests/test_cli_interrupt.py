@@ -106,3 +106,27 @@ def test_the_entry_module_imports_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _wrapped_interrupt(*args: object, **kwargs: object) -> int:
+    """What Python 3.11 does to a Ctrl-C that lands while a class is being made (matplotlib's import):
+    the KeyboardInterrupt comes out wrapped in a RuntimeError."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as interrupt:
+        raise RuntimeError("Error calling __set_name__ on '_axis_method_wrapper' instance") from interrupt
+
+
+def test_a_wrapped_ctrl_c_is_still_an_interrupt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd.cli import demo as demo_command
+    from micrograd.cli import main
+    from micrograd.demos import options
+    from micrograd.demos.options import caused_by_interrupt
+
+    assert caused_by_interrupt(RuntimeError("x").with_traceback(None)) is False
+    monkeypatch.setattr(demo_command, "run", _wrapped_interrupt)
+    assert main(["demo", "apple", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "micrograd: interrupted\n"
+    assert options.run_script(_wrapped_interrupt, ["--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "micrograd: interrupted\n"

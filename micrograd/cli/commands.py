@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .. import __version__
+from ..demos.options import caused_by_interrupt
 from .console import EXIT_FAILURE, PROG, UsageError, fail, one_line
 
 __all__ = ["build_parser", "run"]
@@ -53,6 +54,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, UnicodeEncodeError, BrokenPipeError):
         raise
     except Exception as e:  # a bug, but still one line rather than a traceback
+        if caused_by_interrupt(e):  # a Ctrl-C that Python wrapped (see caused_by_interrupt)
+            raise KeyboardInterrupt from None
         print(f"{PROG}: internal error (please report it): {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
         return EXIT_FAILURE
 

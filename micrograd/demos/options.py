@@ -96,7 +96,25 @@ def run_script(main: DemoMain, argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not caused_by_interrupt(exc):
+            raise
+        print("micrograd: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
+
+
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a Ctrl-C is behind `exc`: Python 3.11 wraps a KeyboardInterrupt raised while a class is
+    being made (e.g. during an import of matplotlib) in a RuntimeError, so look along the chain."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def usage_error(message: str) -> int:
