@@ -105,7 +105,7 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
                               "torch": None}
     reference = torch_gradient(model, xs, ys)
     if reference is None:
-        print("PyTorch is not installed: skipping the comparison (pip install torch to see it)")
+        print("PyTorch is not installed: skipping the comparison (pip install torch==2.13.0 to see it)")
     else:
         torch_loss, torch_grad = reference
         diff = max(abs(a - b) for row, trow in zip(grad, torch_grad) for a, b in zip(row, trow))
