@@ -339,26 +339,34 @@ def _virtual_nodes(n: int, edges: list[tuple[int, int]], incomplete: set[int]) -
     larger, so summing (span - 1) over these ranks bounds what dot will make.  The note node sits
     one rank before the deepest operation it points to.
     """
-    into: dict[int, list[int]] = {}
-    uses = [0] * n  # drawn edges out of each value
-    for j, i in edges:
-        into.setdefault(i, []).append(j)
-        uses[j] += 1
-    longest = [0] * n
-    done = [0] * n
-    ready = [0]
-    while ready:  # Kahn's order from the root: a value's longest path is final once all its users are done
-        i = ready.pop()
-        for j in into.get(i, ()):
-            longest[j] = max(longest[j], longest[i] + 1)
-            done[j] += 1
-            if done[j] == uses[j]:
-                ready.append(j)
+    longest = _depths(n, edges)
     total = sum(2 * longest[j] - 2 * longest[i] - 2 for j, i in edges)
     if incomplete:
         deepest = max(longest[i] for i in incomplete)
         total += sum(2 * deepest - 2 * longest[i] for i in incomplete)
     return total
+
+
+def _depths(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    """For values 0..n-1 (0 the root) joined by drawn edges (value, its user): the operations on the
+    longest path from each value to the root, in Kahn's order from the root (a value's depth is
+    final once all its users are done)."""
+    into: dict[int, list[int]] = {}
+    uses = [0] * n  # drawn edges out of each value, towards the root
+    for j, i in edges:
+        into.setdefault(i, []).append(j)
+        uses[j] += 1
+    depth = [0] * n
+    done = [0] * n
+    ready = [0] if n else []
+    while ready:
+        i = ready.pop()
+        for j in into.get(i, ()):
+            depth[j] = max(depth[j], depth[i] + 1)
+            done[j] += 1
+            if done[j] == uses[j]:
+                ready.append(j)
+    return depth
 
 
 def _count(root: Value, parents: Callable[[Value], tuple[Value, ...]] = _own_parents) -> tuple[int, int]:
@@ -388,21 +396,7 @@ def _auto_rankdir(picture: _Picture) -> str:
     breadth (most values at one depth), so no layout has to be run twice.
     """
     n = len(picture.order)
-    children = [0] * n  # drawn edges out of each value (towards the root)
-    for parent, _ in picture.edges:
-        children[parent] += 1
-    into: dict[int, list[int]] = {}
-    for parent, child in picture.edges:
-        into.setdefault(child, []).append(parent)
-    depth = [0] * n
-    ready, done = [0], [0] * n
-    while ready:  # Kahn's order from the root: a value's depth is final once all its children are done
-        i = ready.pop()
-        for j in into.get(i, ()):
-            depth[j] = max(depth[j], depth[i] + 1)
-            done[j] += 1
-            if done[j] == children[j]:
-                ready.append(j)
+    depth = _depths(n, picture.edges)
     levels = max(depth) if n else 0
     breadth = max((depth.count(d) for d in range(levels + 1)), default=1)
     lr = ((levels + 1) * _BOX_W + levels * (_OP + 2 * _RANKSEP), breadth * (_BOX_H + _NODESEP))
