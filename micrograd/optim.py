@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable
 
 from .engine import Value
+from .primitives import div
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
@@ -30,16 +31,6 @@ def _check(name: str, value: float, low: float = 0.0, high: float | None = None)
         bound = f"in [{low}, {high})" if high is not None else f">= {low}"
         raise ValueError(f"invalid {name}: {value!r} (must be finite and {bound})")
     return v
-
-
-def _divide(a: float, b: float) -> float:
-    """a / b with IEEE 754's answer where Python raises: x/0 is +-inf (by the signs), 0/0 and nan/0 are nan."""
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a == 0 or a != a:
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def _maximum(a: float, b: float) -> float:
@@ -175,7 +166,7 @@ class Adam(Optimizer):
             v[i] = vi = v[i] * beta2 + w2 * g * g
             if vmax is not None:
                 vmax[i] = vi = _maximum(vmax[i], vi)
-            p.data += _divide(-step_size * mi, math.sqrt(vi) / bias2_sqrt + eps)
+            p.data += div(-step_size * mi, math.sqrt(vi) / bias2_sqrt + eps)  # IEEE: eps=0 with v=0 is nan
 
 
 class AdamW(Adam):

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..engine import Scalar, Value, as_value
 from ..fused import dot, dot_nodes, neuron_rule
-from ..primitives import ACTIVATIONS, Primitive
+from ..primitives import ACTIVATIONS, Primitive, activation
 from .checkpoint import Nested
 from .init import RandomSource, check_init, draw, resolve_rng
 from .module import Module, positive_int
@@ -32,9 +32,9 @@ _REPR = {"linear": "Linear", "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid
 
 def _rule(name: object) -> Primitive | None:
     """The primitive an activation name stands for (None for "linear"); a ValueError lists the names."""
-    if not isinstance(name, str) or name not in ACTIVATIONS:
+    if not isinstance(name, str):  # a name, not a primitive or None, as the vocabulary is written down
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    return activation(name)
 
 
 def _inputs(x: Iterable[Scalar] | Scalar) -> Sequence[Scalar]:
