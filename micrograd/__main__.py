@@ -1,3 +1,3 @@
-from micrograd.cli import main
+from micrograd.cli import console
 
-raise SystemExit(main())
+console()

@@ -36,9 +36,9 @@ _CHILD = """
 import os, sys
 import micrograd
 os.write(int(os.environ["READY"]), b"1")
-from micrograd.cli import main
+from micrograd.cli import console
 sys.argv[0] = "micrograd"
-sys.exit(main())
+sys.exit(console())
 """
 
 
@@ -122,11 +122,188 @@ def test_a_wrapped_ctrl_c_is_still_an_interrupt(monkeypatch: pytest.MonkeyPatch,
     from micrograd.cli import demo as demo_command
     from micrograd.cli import main
     from micrograd.demos import options
-    from micrograd.demos.options import caused_by_interrupt
+    from micrograd.interrupt import interrupted
 
-    assert caused_by_interrupt(RuntimeError("x").with_traceback(None)) is False
+    assert interrupted(RuntimeError("x")) is False
     monkeypatch.setattr(demo_command, "run", _wrapped_interrupt)
     assert main(["demo", "apple", "--out", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "micrograd: interrupted\n"
     assert options.run_script(_wrapped_interrupt, ["--out", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "micrograd: interrupted\n"
+
+
+# A Ctrl-C that lands where Python cannot raise it: the handler runs inside a weakref callback, a
+# __del__ or a gc callback (Python 3.13's importlib drops module locks through a weakref callback, so
+# an interrupt during any import can land there).  `raise_signal` sends it to this very thread, and the
+# Python function called right after is where the handler runs, still inside the callback.
+_SWALLOWED = """
+import gc, signal, sys, time, weakref
+from micrograd.interrupt import stop_on_interrupt
+
+def press_ctrl_c():
+    signal.raise_signal(signal.SIGINT)
+    (lambda: None)()  # the handler runs here, inside the callback
+
+class Thing:
+    def __del__(self):
+        press_ctrl_c()
+
+def in_gc(phase, info):
+    if phase == "start" and not fired:
+        fired.append(1)
+        press_ctrl_c()
+
+fired = []
+where = sys.argv[1]
+
+def work():
+    if where == "weakref":
+        thing = Thing.__new__(type("Plain", (), {}))
+        ref = weakref.ref(thing, lambda _: press_ctrl_c())
+        del thing
+    elif where == "__del__":
+        Thing()
+    else:
+        gc.callbacks.append(in_gc)
+        gc.collect()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("finished")
+
+try:
+    if sys.argv[2] == "guarded":
+        with stop_on_interrupt():
+            work()
+    else:
+        work()
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize("where", ["weakref", "__del__", "gc"])
+def test_a_ctrl_c_python_swallows_is_delivered_again(where: str) -> None:
+    def run(mode: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", _SWALLOWED, where, mode], env=_env(), capture_output=True,
+                              text=True, timeout=60)
+
+    plain = run("plain")  # the control: without the guard Python prints a traceback and carries on
+    assert "Exception ignored" in plain.stderr and "KeyboardInterrupt" in plain.stderr, plain.stderr
+    assert plain.stdout == "finished\n"
+    guarded = run("guarded")
+    assert guarded.stderr == ""
+    assert guarded.stdout == "interrupted\n"
+
+
+# The whole command and a demo script, with the Ctrl-C landing in a garbage collection.
+_GC_INTERRUPT = """
+import gc, signal, sys
+fired = []
+def in_gc(phase, info):  # the first collection once the command has taken Ctrl-C over
+    if phase == "start" and not fired and signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        fired.append(1)
+        signal.raise_signal(signal.SIGINT)
+        (lambda: None)()
+gc.callbacks.append(in_gc)
+if sys.argv[1] == "cli":
+    from micrograd.cli import main
+    sys.exit(main(["demo", "moons", "--out", sys.argv[2]]))
+from micrograd.demos import moons
+from micrograd.demos.options import run_script
+sys.exit(run_script(moons.main, ["--out", sys.argv[2]]))
+"""
+
+
+@pytest.mark.parametrize("entry", ["cli", "script"])
+def test_a_ctrl_c_during_garbage_collection_stops_the_demo(entry: str, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _GC_INTERRUPT, entry, str(tmp_path)], env=_env(), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    _check(done.returncode, done.stderr, tmp_path)
+    assert done.returncode == 130
+
+
+def _ctrl_c_turned_into(error: Exception) -> object:
+    """A stand-in for C code that Ctrl-C stops and that reports it as an error of its own (numpy's import
+    gives ImportError "initialization failed"; ``dot`` killed by the same Ctrl-C gives CalledProcessError)."""
+
+    def stopped(*args: object, **kwargs: object) -> object:
+        try:
+            signal.raise_signal(signal.SIGINT)
+            (lambda: None)()  # the handler runs here
+        except KeyboardInterrupt:
+            pass
+        raise error
+
+    return stopped
+
+
+def _called_process_error() -> Exception:
+    import graphviz
+
+    return graphviz.CalledProcessError(-2, ["dot"], stderr=b"")
+
+
+@pytest.mark.parametrize("where, error", [
+    ("demo", ImportError("initialization failed")),  # "the demo is not available"
+    ("demo", RuntimeError("initialization failed")),  # "internal error"
+    ("demo", OSError(5, "Input/output error")),
+    ("graph", "CalledProcessError"),  # "Graphviz's dot failed"
+    ("script", OSError(5, "Input/output error")),  # python micrograd/demos/NAME.py: "cannot write"
+    ("script", ImportError("initialization failed")),
+])
+def test_an_error_that_ctrl_c_caused_is_reported_as_the_interrupt(
+        where: str, error: Exception | str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd import draw
+    from micrograd.cli import demo as demo_command
+    from micrograd.cli import main
+    from micrograd.demos import options
+
+    hook = sys.unraisablehook
+    raised = _called_process_error() if error == "CalledProcessError" else error
+    assert isinstance(raised, Exception)
+    if where == "demo":
+        monkeypatch.setattr(demo_command, "run", _ctrl_c_turned_into(raised))
+        status = main(["demo", "apple", "--out", str(tmp_path)])
+    elif where == "graph":
+        monkeypatch.setattr(draw, "render", _ctrl_c_turned_into(raised))
+        status = main(["graph", "x*y", "x=1", "y=2", "-o", str(tmp_path / "g.svg")])
+    else:
+        status = options.run_script(_ctrl_c_turned_into(raised), ["--out", str(tmp_path)])  # type: ignore[arg-type]
+    assert (status, capsys.readouterr().err) == (130, "micrograd: interrupted\n")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # left as they were
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and sys.unraisablehook is hook
+
+
+def test_the_same_errors_without_ctrl_c_are_still_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd.cli import demo as demo_command
+    from micrograd.cli import main
+
+    def broken(*args: object) -> int:
+        raise ImportError("initialization failed")
+
+    monkeypatch.setattr(demo_command, "run", broken)
+    assert main(["demo", "apple", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == ("micrograd: internal error (please report it): ImportError: "
+                                       "initialization failed\n")
+
+
+_EXIT = """
+import atexit, sys
+from micrograd.interrupt import exit_process
+atexit.register(lambda: print("finalized"))
+print("kept", end="")  # still in stdout's buffer (a pipe): exit_process must flush it
+exit_process(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("status", [0, 2, 130])
+def test_exit_process_skips_finalization_only_after_ctrl_c(status: int) -> None:
+    """After Ctrl-C a C extension whose import was cut short can crash the interpreter's finalization,
+    so the process then ends at once (no atexit handlers), with its output flushed."""
+    done = subprocess.run([sys.executable, "-c", _EXIT, str(status)], env=_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == status
+    assert done.stdout == ("kept" if status == 130 else "keptfinalized\n")

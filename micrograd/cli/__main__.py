@@ -1,5 +1,5 @@
 """``python -m micrograd.cli``: the same command line as ``micrograd`` (see `micrograd.cli.main`)."""
 
-from micrograd.cli import main
+from micrograd.cli import console
 
-raise SystemExit(main())
+console()

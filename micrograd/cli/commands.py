@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..demos.options import caused_by_interrupt
-from .console import EXIT_FAILURE, PROG, UsageError, fail, one_line
+from ..interrupt import interrupted
+from .console import EXIT_FAILURE, PROG, UsageError, fail
 
 __all__ = ["build_parser", "run"]
 
@@ -54,10 +54,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, UnicodeEncodeError, BrokenPipeError):
         raise
     except Exception as e:  # a bug, but still one line rather than a traceback
-        if caused_by_interrupt(e):  # a Ctrl-C that Python wrapped (see caused_by_interrupt)
+        if interrupted(e):  # a Ctrl-C that Python or C code turned into another error
             raise KeyboardInterrupt from None
-        print(f"{PROG}: internal error (please report it): {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
-        return EXIT_FAILURE
+        return fail(f"{type(e).__name__}: {e}", EXIT_FAILURE, "internal error (please report it)")
 
 
 def build_parser(with_demo: bool = False) -> argparse.ArgumentParser:

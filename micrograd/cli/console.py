@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from ..interrupt import interrupted
+
 PROG = "micrograd"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the environment failed us: Graphviz missing or crashing, an internal error
 EXIT_USAGE = 2  # bad input: the command line, the expression, an output path the system refuses
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 
 class UsageError(Exception):
@@ -26,10 +27,16 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def fail(message: str) -> int:
-    """Print ``micrograd: error: MESSAGE`` (one line) on stderr and return exit status 2."""
-    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
-    return EXIT_USAGE
+def fail(message: str, status: int = EXIT_USAGE, kind: str = "error") -> int:
+    """Print ``micrograd: error: MESSAGE`` (one line) on stderr and return `status` (bad input: 2).
+
+    KeyboardInterrupt instead if Ctrl-C was pressed: the error is then its doing (numpy's import
+    stopped half-way, ``dot`` killed by the same Ctrl-C), see `micrograd.interrupt.interrupted`.
+    """
+    if interrupted():
+        raise KeyboardInterrupt
+    print(f"{PROG}: {kind}: {one_line(message)}", file=sys.stderr)
+    return status
 
 
 def warn(message: str) -> None:

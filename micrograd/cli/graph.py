@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..demos.options import positive_int
-from .console import EXIT_FAILURE, EXIT_OK, check_encodable, fail, one_line, warn
+from .console import EXIT_FAILURE, EXIT_OK, check_encodable, fail, warn
 from .expression import ACTIVATION_NAMES, OTHER_FUNCTION_NAMES, ExpressionError, parse, parse_assignments
 
 __all__ = ["EXTENSIONS", "add_arguments", "epilog", "run"]
@@ -134,13 +134,10 @@ def _draw(root: Any, args: argparse.Namespace) -> int:
     try:
         path = render(root, args.output, **options)
     except GraphvizNotFoundError as e:
-        print(f"micrograd: error: {one_line(str(e))}", file=sys.stderr)
-        return EXIT_FAILURE
+        return fail(str(e), EXIT_FAILURE)
     except graphviz.CalledProcessError as e:
         detail = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        print(f"micrograd: error: Graphviz's dot failed: {one_line(detail[0] if detail else str(e))}",
-              file=sys.stderr)
-        return EXIT_FAILURE
+        return fail(f"Graphviz's dot failed: {detail[0] if detail else e}", EXIT_FAILURE)
     except OSError as e:
         return fail(f"cannot write {str(e.filename or args.output)!r}: {e.strerror or e}")
     except ValueError as e:  # what render refuses to draw (an HTML page of a constant)

@@ -160,5 +160,6 @@ def _graph_size(root: Value) -> list[Value]:
 
 if __name__ == "__main__":
     from micrograd.demos.options import run_script
+    from micrograd.interrupt import exit_process
 
-    raise SystemExit(run_script(main))
+    exit_process(run_script(main))

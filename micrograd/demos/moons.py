@@ -111,5 +111,6 @@ def _plot(path: Path, model: MLP, xs: list[list[float]], labels: list[int], loss
 
 if __name__ == "__main__":
     from micrograd.demos.options import run_script
+    from micrograd.interrupt import exit_process
 
-    raise SystemExit(run_script(main))
+    exit_process(run_script(main))

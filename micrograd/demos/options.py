@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..interrupt import EXIT_INTERRUPTED, interrupted, stop_on_interrupt
+
 __all__ = ["DEFAULT_OUT", "EXIT_INTERRUPTED", "EXIT_USAGE", "DemoMain", "UsageError", "add_arguments",
            "check_out_dir", "positive_int", "run_script"]
 
@@ -27,7 +29,6 @@ DEFAULT_OUT = "micrograd-out"
 """Where the pictures go when no ``--out`` is given (relative to the working directory)."""
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -79,6 +80,23 @@ def run_script(main: DemoMain, argv: Sequence[str] | None = None) -> int:
 
     The description is the first line of the demo's docstring.  Returns the exit status.
     """
+    with stop_on_interrupt():
+        return _run_script(main, argv)
+
+
+def _run_script(main: DemoMain, argv: Sequence[str] | None) -> int:
+    try:
+        return _run_demo(main, argv)
+    except Exception as exc:
+        if not interrupted(exc):
+            raise
+    except KeyboardInterrupt:
+        pass
+    print("micrograd: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _run_demo(main: DemoMain, argv: Sequence[str] | None) -> int:
     module = sys.modules.get(main.__module__)
     doc = (getattr(module, "__doc__", None) or "A micrograd demo.").strip().splitlines()[0]
     try:
@@ -87,37 +105,19 @@ def run_script(main: DemoMain, argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         check_out_dir(Path(args.out))
         result = main(out_dir=Path(args.out), steps=args.steps, seed=args.seed, quick=args.quick)
-        for path in result.get("files", []):
-            print(f"wrote {path}")
     except UsageError as exc:
         return usage_error(str(exc))
     except OSError as exc:  # a picture the system refused (disk full, a FIFO in the way)
         return usage_error(f"cannot write {str(exc.filename)!r}: {exc.strerror or exc}")
-    except KeyboardInterrupt:
-        print("micrograd: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if not caused_by_interrupt(exc):
-            raise
-        print("micrograd: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    for path in result.get("files", []):
+        print(f"wrote {path}")
     return 0
 
 
-def caused_by_interrupt(exc: BaseException) -> bool:
-    """Whether a Ctrl-C is behind `exc`: Python 3.11 wraps a KeyboardInterrupt raised while a class is
-    being made (e.g. during an import of matplotlib) in a RuntimeError, so look along the chain."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
 def usage_error(message: str) -> int:
-    """Print ``micrograd: error: MESSAGE`` on stderr and return exit status 2."""
+    """Print ``micrograd: error: MESSAGE`` on stderr and return exit status 2; KeyboardInterrupt instead
+    if Ctrl-C was pressed (the error is then its doing, see `micrograd.interrupt.interrupted`)."""
+    if interrupted():
+        raise KeyboardInterrupt
     print(f"micrograd: error: {message}", file=sys.stderr)
     return EXIT_USAGE

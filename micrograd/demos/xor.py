@@ -88,5 +88,6 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
 
 if __name__ == "__main__":
     from micrograd.demos.options import run_script
+    from micrograd.interrupt import exit_process
 
-    raise SystemExit(run_script(main))
+    exit_process(run_script(main))
