@@ -1,3 +1,3 @@
-from micrograd.cli import console
+from micrograd.cli import entry_point
 
-console()
+entry_point()

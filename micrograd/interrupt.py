@@ -4,12 +4,13 @@ Why not Python's own handling: its KeyboardInterrupt is raised wherever Python c
 running when the signal is handled, and when that is a weakref callback, a ``__del__`` or a
 garbage-collector callback (importlib's module-lock cache is one, during any import), Python cannot
 raise it there: it prints "Exception ignored in ..." with a traceback and carries on as if the key
-had never been pressed.  Within `stop_on_interrupt` such a swallowed Ctrl-C is delivered again a
-moment later (by a SIGALRM timer; Windows has none and keeps Python's behaviour), where it can be
-raised; and a second Ctrl-C while the first one unwinds (files being cleaned up, the goodbye line)
-is ignored rather than cutting that short.
+had never been pressed.  And C code that the interrupt stops (numpy's import, a ``dot`` killed by
+the same Ctrl-C) often reports it as an error of its own.  `run_guarded` handles all of it:
+a swallowed Ctrl-C is delivered again a moment later, an error that follows a Ctrl-C is the
+Ctrl-C's doing, and a repeat while the first one unwinds is ignored rather than cutting the cleanup
+short.  `exit_process` then ends the process without finalizing half-imported C extensions.
 
-Imports only the standard library's signal handling: the CLI enters this before anything else loads.
+Imports nothing but the standard library: the CLI enters this before anything else loads.
 """
 
 from __future__ import annotations
@@ -18,104 +19,181 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any, NoReturn
 
-__all__ = ["EXIT_INTERRUPTED", "exit_process", "interrupted", "stop_on_interrupt"]
+__all__ = ["EXIT_INTERRUPTED", "exit_process", "interrupted", "run_guarded", "stop_on_interrupt"]
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+GOODBYE = "micrograd: interrupted"
+REDELIVERY_DELAY = 0.01  # seconds before a swallowed Ctrl-C is sent again (again and again, if swallowed again)
+REPEAT_WINDOW = 1.0  # seconds after a delivered Ctrl-C in which another one is taken as a repeat and ignored
+_HAS_ALARM = hasattr(signal, "setitimer")  # POSIX; Windows keeps Python's own behaviour for swallowed ones
 
-REDELIVERY_DELAY = 0.01  # seconds; long enough for the callback that swallowed the interrupt to return
-_HAS_ALARM = hasattr(signal, "setitimer")
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """No SIGINT or SIGALRM handled inside: our handlers and hooks are swapped as one step."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextlib's
-    """Within ``with stop_on_interrupt():`` a Ctrl-C raises one KeyboardInterrupt in the main thread, even
-    if it first lands where Python cannot raise it; repeats are ignored until the block is left.
+    """Within ``with stop_on_interrupt():`` a Ctrl-C raises KeyboardInterrupt in the main thread, even if it
+    first lands where Python cannot raise it; a repeat within `REPEAT_WINDOW` seconds is ignored.
 
-    Outside the main thread Python does not let a program handle signals: then this does nothing and
-    Python's own KeyboardInterrupt is what the caller sees.  Leaving the block restores the SIGINT
-    and SIGALRM handlers and ``sys.unraisablehook`` that were there before (a swallowed Ctrl-C is sent
-    again with a SIGALRM timer, so the block also owns ``ITIMER_REAL``).
+    It does nothing outside the main thread (Python lets only the main thread handle signals) and when
+    SIGINT is ignored (a background job of a shell, ``nohup``): the program keeps what it was given.
+    A swallowed Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody else uses SIGALRM or
+    the timer; otherwise Python's own report stands.  Leaving the block restores the SIGINT handler
+    and ``sys.unraisablehook``.  `pending` says whether a swallowed Ctrl-C is still to be delivered.
     """
 
     def __init__(self) -> None:
         self.pressed = False  # whether Ctrl-C was pressed inside: see `interrupted`
         self._active = False
-        self._raised = False
+        self._delivered_at: float | None = None  # when a KeyboardInterrupt last reached the program
+        self._armed = False  # a swallowed Ctrl-C waits on our SIGALRM timer
         self._previous_handler: Any = None
         self._previous_alarm: Any = None
-        self._previous_hook = sys.unraisablehook
+        self._previous_hook: Any = None
+
+    @property
+    def pending(self) -> bool:
+        return self._armed
 
     def __enter__(self) -> stop_on_interrupt:
-        try:
-            self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
-        except ValueError:  # not the main thread
+        if threading.current_thread() is not threading.main_thread():
             return self
-        self._previous_hook = sys.unraisablehook
-        sys.unraisablehook = self._on_unraisable
-        if _HAS_ALARM:
-            self._previous_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
-        self._active = True
+        with _signals_held():
+            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+                return self
+            self.pressed, self._delivered_at, self._armed = False, None, False
+            if _HAS_ALARM:
+                self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._on_unraisable
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
+            self._active = True
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         if not self._active:
             return
-        self._active = False
-        sys.unraisablehook = self._previous_hook
-        if _HAS_ALARM:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            alarm = self._previous_alarm
-            signal.signal(signal.SIGALRM, signal.SIG_DFL if alarm is None else alarm)
-        previous = self._previous_handler
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        with _signals_held():
+            self._active = False
+            previous = self._previous_handler
+            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+            if _HAS_ALARM:
+                sys.unraisablehook = self._previous_hook
+            self._disarm()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.pressed = True
-        if self._raised:  # a second Ctrl-C must not interrupt the cleanup or the one-line goodbye
-            return
-        self._raised = True
+        now = time.monotonic()
+        if self._delivered_at is not None and now - self._delivered_at < REPEAT_WINDOW:
+            return  # the same stop, pressed again: let the cleanup and the one-line goodbye finish
+        self._taken(now)
         raise KeyboardInterrupt
 
+    def _taken(self, now: float) -> None:
+        """The program now stops for this Ctrl-C: no timer may send it again."""
+        self._delivered_at = now
+        self._disarm()
+
     def _on_unraisable(self, unraisable: Any) -> None:
-        if not (self._active and issubclass(unraisable.exc_type, KeyboardInterrupt)):
-            self._previous_hook(unraisable)
+        if self._active and issubclass(unraisable.exc_type, KeyboardInterrupt) and self._arm():
+            self._delivered_at = None  # it never reached the program: the next delivery must raise
             return
-        self._raised = False  # it never reached the program: the next delivery must raise again
-        if _HAS_ALARM:  # a timer signal, handled in the main thread once the swallowing callback is over
-            signal.setitimer(signal.ITIMER_REAL, REDELIVERY_DELAY)
+        self._previous_hook(unraisable)
+
+    def _arm(self) -> bool:
+        if self._armed:
+            return True
+        if threading.current_thread() is not threading.main_thread():  # signal.signal would refuse
+            return False
+        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0) or signal.getsignal(signal.SIGALRM) not in (
+                signal.SIG_DFL, None):
+            return False  # the timer or SIGALRM is somebody else's
+        self._previous_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, REDELIVERY_DELAY)
+        self._armed = True
+        return True
+
+    def _disarm(self) -> None:
+        if not self._armed:
+            return
+        self._armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        previous = self._previous_alarm
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
-        self._on_signal(signal.SIGINT, frame)
+        if self._armed:
+            self._on_signal(signal.SIGINT, frame)
+
+
+def _active_guard() -> stop_on_interrupt | None:
+    """The `stop_on_interrupt` whose handler SIGINT has now: the process's signal table is where it lives."""
+    guard = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
+    return guard if isinstance(guard, stop_on_interrupt) else None
 
 
 def interrupted(exc: BaseException | None = None) -> bool:
-    """Whether a Ctrl-C is behind `exc` (or behind the error being reported, if None), so the program
-    should stop with "interrupted" rather than report the error.
+    """Whether a Ctrl-C is behind `exc` (or, with None, behind whatever error is about to be reported),
+    so the program should stop with "interrupted" rather than report that error.
 
     True if a KeyboardInterrupt is in `exc`'s chain (Python 3.11 wraps one raised while a class is being
     made, as in matplotlib's import, in a RuntimeError), or if Ctrl-C was pressed inside the active
     `stop_on_interrupt`: C code that an interrupt stops (numpy's import, a ``dot`` killed by the same
-    Ctrl-C) often reports it as an error of its own with no trace of the KeyboardInterrupt.
+    Ctrl-C) often reports it as an error of its own with no trace of the KeyboardInterrupt.  When True,
+    the program is taken to be stopping: a swallowed Ctrl-C will not be sent again.
     """
-    guard = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
-    if isinstance(guard, stop_on_interrupt) and guard.pressed:
-        return True
+    guard = _active_guard()
     seen: set[int] = set()
     cause = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
+    while cause is not None and id(cause) not in seen and not isinstance(cause, KeyboardInterrupt):
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
-    return False
+    if not (isinstance(cause, KeyboardInterrupt) or (guard is not None and guard.pressed)):
+        return False
+    if guard is not None and threading.current_thread() is threading.main_thread():
+        guard._taken(time.monotonic())
+    return True
+
+
+def run_guarded(run: Callable[[], int]) -> int:
+    """`run()`'s exit status, or `EXIT_INTERRUPTED` after one line, "micrograd: interrupted", on stderr if
+    Ctrl-C was pressed: however it surfaced (a KeyboardInterrupt, an error it caused, a swallowed one
+    still pending when `run` returned)."""
+    guard = stop_on_interrupt()
+    with guard:
+        try:
+            status = run()
+            if not guard.pending:
+                return status
+        except Exception as exc:
+            if not interrupted(exc):
+                raise
+        except KeyboardInterrupt:
+            pass
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C long after the first: still one goodbye
+            guard._taken(time.monotonic())
+            print(GOODBYE, file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def exit_process(status: int) -> NoReturn:
-    """End the program with `status`, as ``sys.exit`` does; but after a Ctrl-C (status 130) end it at once,
-    once stdout and stderr are flushed, without the interpreter's finalization.
+    """End the program with `status`, as ``sys.exit`` does; but after a Ctrl-C (`EXIT_INTERRUPTED`) end it at
+    once, once stdout and stderr are flushed, without the interpreter's finalization.
 
     Why: a Ctrl-C can cut short the import of a C extension (numpy, matplotlib), and finalizing such a
     half-made module can abort the process ("Fatal Python error: PyThreadState_Get", status -6) after
@@ -123,6 +201,8 @@ def exit_process(status: int) -> NoReturn:
     cleanup (temporary files) has already run by then, as the KeyboardInterrupt unwound.
     """
     if status == EXIT_INTERRUPTED:
+        with contextlib.suppress(ValueError):  # not the main thread: no Ctrl-C reaches it anyway
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C must not break the flush
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or not a real stream
                 stream.flush()

@@ -31,23 +31,33 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
-# what the console script runs, with a byte on fd READY once `import micrograd` is over
+# what the console script runs (or, with MODULE set, what a demo script's `__main__` block runs), with a
+# byte on fd READY once what runs before either can take Ctrl-C over is imported (micrograd, the demo)
 _CHILD = """
-import os, sys
+import importlib, os, sys
 import micrograd
+demo = importlib.import_module(os.environ["MODULE"]) if os.environ.get("MODULE") else None
 os.write(int(os.environ["READY"]), b"1")
-from micrograd.cli import console
+if demo is not None:
+    from micrograd.demos.options import run_as_script
+    sys.argv[0] = demo.__file__
+    run_as_script(demo.main)
+from micrograd.cli import entry_point
 sys.argv[0] = "micrograd"
-sys.exit(console())
+sys.exit(entry_point())
 """
 
 
-def _interrupt(argv: list[str], delay: float, cwd: Path) -> tuple[int, str, str]:
-    """Start the CLI, wait until `main` can run, wait `delay` more, press Ctrl-C; (status, stdout, stderr)."""
+def _interrupt(argv: list[str], delay: float, cwd: Path, module: str = "",
+               ignoring_ctrl_c: bool = False) -> tuple[int, str, str]:
+    """Start the CLI (or the demo script `module`), wait until `main` can run, wait `delay` more, press
+    Ctrl-C; (status, stdout, stderr).  `ignoring_ctrl_c`: started as a shell starts a background job."""
     read, write = os.pipe()
     try:
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], cwd=cwd, env={**_env(), "READY": str(write)},
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(write,))
+        child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], cwd=cwd,
+                                 env={**_env(), "READY": str(write), "MODULE": module},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(write,),
+                                 preexec_fn=_ignore_ctrl_c if ignoring_ctrl_c else None)
         os.close(write)
         ready, _, _ = select.select([read], [], [], 60)
         assert ready and os.read(read, 1) == b"1", "the child never got past `import micrograd`"
@@ -57,6 +67,10 @@ def _interrupt(argv: list[str], delay: float, cwd: Path) -> tuple[int, str, str]
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=120)
     return child.returncode, out, err
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _check(status: int, err: str, out_dir: Path) -> None:
@@ -84,7 +98,15 @@ def test_ctrl_c_during_graph(delay: float, tmp_path: Path) -> None:
         assert not (tmp_path / "g.png").exists() or (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("delay", [0.75, 1.5])
+@pytest.mark.parametrize("delay", (0.05, 0.2, 0.4, 0.75, 1.5))
+def test_ctrl_c_during_a_demo_script(delay: float, tmp_path: Path) -> None:
+    """``python -m micrograd.demos.xor``: matplotlib is imported inside, after the script took Ctrl-C over."""
+    status, _, err = _interrupt(["--out", str(tmp_path)], delay, tmp_path, module="micrograd.demos.xor")
+    _check(status, err, tmp_path)
+    assert status == 130
+
+
+@pytest.mark.parametrize("delay", [1.5, 3.0])  # counted from the start: leave room for a slow interpreter start
 def test_ctrl_c_reaches_the_installed_console_script(delay: float, tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("micrograd")
     if not script.is_file():
@@ -207,11 +229,13 @@ def in_gc(phase, info):  # the first collection once the command has taken Ctrl-
         (lambda: None)()
 gc.callbacks.append(in_gc)
 if sys.argv[1] == "cli":
-    from micrograd.cli import main
-    sys.exit(main(["demo", "moons", "--out", sys.argv[2]]))
+    from micrograd.cli import entry_point
+    sys.argv[1:] = ["demo", "moons", "--out", sys.argv[2]]
+    entry_point()
 from micrograd.demos import moons
-from micrograd.demos.options import run_script
-sys.exit(run_script(moons.main, ["--out", sys.argv[2]]))
+from micrograd.demos.options import run_as_script
+sys.argv[1:] = ["--out", sys.argv[2]]
+run_as_script(moons.main)
 """
 
 
@@ -260,7 +284,7 @@ def test_an_error_that_ctrl_c_caused_is_reported_as_the_interrupt(
     from micrograd.cli import main
     from micrograd.demos import options
 
-    hook = sys.unraisablehook
+    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook)
     raised = _called_process_error() if error == "CalledProcessError" else error
     assert isinstance(raised, Exception)
     if where == "demo":
@@ -272,8 +296,7 @@ def test_an_error_that_ctrl_c_caused_is_reported_as_the_interrupt(
     else:
         status = options.run_script(_ctrl_c_turned_into(raised), ["--out", str(tmp_path)])  # type: ignore[arg-type]
     assert (status, capsys.readouterr().err) == (130, "micrograd: interrupted\n")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # left as they were
-    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and sys.unraisablehook is hook
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook) == handlers
 
 
 def test_the_same_errors_without_ctrl_c_are_still_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -295,6 +318,7 @@ import atexit, sys
 from micrograd.interrupt import exit_process
 atexit.register(lambda: print("finalized"))
 print("kept", end="")  # still in stdout's buffer (a pipe): exit_process must flush it
+print("also kept", end="", file=sys.stderr)
 exit_process(int(sys.argv[1]))
 """
 
@@ -303,7 +327,100 @@ exit_process(int(sys.argv[1]))
 def test_exit_process_skips_finalization_only_after_ctrl_c(status: int) -> None:
     """After Ctrl-C a C extension whose import was cut short can crash the interpreter's finalization,
     so the process then ends at once (no atexit handlers), with its output flushed."""
-    done = subprocess.run([sys.executable, "-c", _EXIT, str(status)], env=_env(), capture_output=True, text=True,
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}  # "kept" must wait in the buffer
+    done = subprocess.run([sys.executable, "-c", _EXIT, str(status)], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == status
     assert done.stdout == ("kept" if status == 130 else "keptfinalized\n")
+    assert done.stderr == "also kept"
+
+
+def _press_ctrl_c() -> None:
+    signal.raise_signal(signal.SIGINT)
+    (lambda: None)()  # a Python call: where the handler runs
+
+
+def test_a_repeat_ctrl_c_while_stopping_is_ignored_but_a_later_one_stops_again() -> None:
+    from micrograd.interrupt import REPEAT_WINDOW, stop_on_interrupt
+
+    with stop_on_interrupt():
+        with pytest.raises(KeyboardInterrupt):
+            _press_ctrl_c()
+        _press_ctrl_c()  # pressed again while the first one unwinds: nothing raised
+        time.sleep(REPEAT_WINDOW + 0.05)  # the first was caught and the program went on: Ctrl-C works again
+        with pytest.raises(KeyboardInterrupt):
+            _press_ctrl_c()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_swallowed_just_before_the_end_still_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    import weakref
+
+    from micrograd.interrupt import run_guarded
+
+    class Thing:
+        pass
+
+    def swallow_one_and_finish() -> int:
+        thing = Thing()
+        ref = weakref.ref(thing, lambda _: _press_ctrl_c())
+        del thing  # the callback runs: Python swallows the KeyboardInterrupt raised there
+        assert ref() is None
+        return 0  # before the Ctrl-C could be sent again
+
+    assert run_guarded(swallow_one_and_finish) == 130
+    assert capsys.readouterr().err == "micrograd: interrupted\n"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_callers_alarm_and_timer_are_left_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A program (or pytest-timeout) that runs `main` under its own SIGALRM keeps its timer and handler,
+    and its alarm going off inside `main` is its own, not a Ctrl-C."""
+    from micrograd.cli import demo as demo_command
+    from micrograd.cli import main
+
+    rang: list[str] = []
+
+    def alarm_inside(*args: object) -> int:
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        time.sleep(0.2)  # the alarm goes off during the sleep
+        rang.append("inside")
+        return 0
+
+    previous = signal.signal(signal.SIGALRM, lambda *_: rang.append("alarm"))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        assert main(["graph", "x*y", "x=2", "y=3"]) == 0
+        assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
+        monkeypatch.setattr(demo_command, "run", alarm_inside)
+        assert main(["demo", "apple", "--out", str(tmp_path)]) == 0
+        assert rang == ["alarm", "inside"]  # the caller's handler ran, inside main
+        assert "interrupted" not in capsys.readouterr().err
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        handler = signal.signal(signal.SIGALRM, previous)
+    assert handler is not None and handler not in (signal.SIG_DFL, signal.SIG_IGN)
+
+
+def test_main_in_another_thread_leaves_the_signal_handling_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from micrograd.cli import main
+
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook)
+    statuses: list[int] = []
+    worker = threading.Thread(target=lambda: statuses.append(main(["graph", "x*y", "x=2", "y=3"])))
+    worker.start()
+    worker.join(60)
+    assert statuses == [0]
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook) == before
+
+
+def test_a_command_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path: Path) -> None:
+    """A shell starts a background job (``micrograd graph ... &``) with SIGINT ignored: it must stay so."""
+    expression = "+".join(["tanh(x*y + z) * sigmoid(x - y)"] * 60)
+    status, out, err = _interrupt(["graph", expression, "x=0.3", "y=-1", "z=2", "-o", str(tmp_path / "g.svg")],
+                                  0.2, tmp_path, ignoring_ctrl_c=True)
+    assert (status, err) == (0, "")
+    assert "graph written to" in out

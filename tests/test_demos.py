@@ -441,7 +441,7 @@ def test_a_regular_install_ships_every_subpackage_and_the_script(tmp_path: Path)
     packages = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("/__init__.py")}
     assert {"micrograd", "micrograd.cli", "micrograd.demos", "micrograd.nn", "micrograd.testing"} <= packages
     assert {f"micrograd/demos/{name}.py" for name in DEMOS} <= names and "micrograd/py.typed" in names
-    assert "micrograd = micrograd.cli:console" in scripts
+    assert "micrograd = micrograd.cli:entry_point" in scripts
 
 
 # ---------------------------------------------------------------- mathdrop (issue 14's drop-in)

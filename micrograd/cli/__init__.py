@@ -5,30 +5,30 @@
 
 Start at `main`; the parser is in `micrograd.cli.commands`, each subcommand in its own module
 (`micrograd.cli.graph`, `micrograd.cli.demo`), the expression language in
-`micrograd.cli.expression`.  ``[project.scripts] micrograd = "micrograd.cli:console"``.
+`micrograd.cli.expression`.  ``[project.scripts] micrograd = "micrograd.cli:entry_point"``.
 
 Exit status: 0 on success; 2 for any bad input or an output the system refuses (one line on
 stderr, never a traceback); 1 when the environment fails us (Graphviz's ``dot`` missing or
 crashing, an internal error); 130 after Ctrl-C, at any moment (one line).
 
-Why this module imports only `sys` and `micrograd.interrupt` (the standard library's signal
-handling): the console script imports it before `main` runs, and a Ctrl-C that lands before `main`
-has taken over gets Python's traceback.  So `main` takes over first and everything else is imported
-inside it.
+Why this module imports only `functools`, `sys` and `micrograd.interrupt` (standard library only):
+the console script imports it before `main` runs, and a Ctrl-C that lands before `main` has taken
+over gets Python's traceback.  So `main` takes over first and everything else is imported inside it.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ..interrupt import EXIT_INTERRUPTED, exit_process, stop_on_interrupt
+from ..interrupt import exit_process, run_guarded
 
-__all__ = ["console", "main"]
+__all__ = ["entry_point", "main"]
 
 
-def console() -> NoReturn:
+def entry_point() -> NoReturn:
     """The ``micrograd`` console script (and ``python -m micrograd``): `main`, then exit with its status."""
     exit_process(main())
 
@@ -39,26 +39,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C at any moment, imports included, ends with one line on stderr and status 130;
     a failure to print (an ASCII-only terminal, a closed pipe) with one line and status 2.
     """
-    with stop_on_interrupt():
-        return _run(argv)
+    return run_guarded(functools.partial(_run, argv))
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    from .console import fail
+
     try:
         from .commands import run
 
         return run(argv)
-    except KeyboardInterrupt:
-        print("micrograd: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except UnicodeEncodeError as e:  # a result the terminal's encoding cannot show
-        print(f"micrograd: error: cannot print {e.object[e.start:e.end]!r} in this output's encoding "
-              f"({e.encoding}); set PYTHONIOENCODING=utf-8", file=sys.stderr)
-        return 2
+        return fail(f"cannot print {e.object[e.start:e.end]!r} in this output's encoding ({e.encoding}); "
+                    "set PYTHONIOENCODING=utf-8")
     except BrokenPipeError:  # stdout closed early (`micrograd demo | head`)
         _silence_stdout()
-        print("micrograd: error: the output was closed before everything was printed", file=sys.stderr)
-        return 2
+        return fail("the output was closed before everything was printed")
 
 
 def _silence_stdout() -> None:

@@ -1,5 +1,5 @@
 """``python -m micrograd.cli``: the same command line as ``micrograd`` (see `micrograd.cli.main`)."""
 
-from micrograd.cli import console
+from micrograd.cli import entry_point
 
-console()
+entry_point()

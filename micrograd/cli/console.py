@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from ..demos.options import one_line
 from ..interrupt import interrupted
 
 PROG = "micrograd"
@@ -22,20 +23,15 @@ class UsageError(Exception):
     """Bad input to a subcommand, reported by `main` as one line and exit status 2."""
 
 
-def one_line(text: str) -> str:
-    """`text` with line breaks and other unprintable characters escaped, so a message stays one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def fail(message: str, status: int = EXIT_USAGE, kind: str = "error") -> int:
-    """Print ``micrograd: error: MESSAGE`` (one line) on stderr and return `status` (bad input: 2).
+def fail(message: str, status: int = EXIT_USAGE, label: str = "error") -> int:
+    """Print ``micrograd: LABEL: MESSAGE`` (one line) on stderr and return `status` (bad input: 2).
 
     KeyboardInterrupt instead if Ctrl-C was pressed: the error is then its doing (numpy's import
     stopped half-way, ``dot`` killed by the same Ctrl-C), see `micrograd.interrupt.interrupted`.
     """
     if interrupted():
         raise KeyboardInterrupt
-    print(f"{PROG}: {kind}: {one_line(message)}", file=sys.stderr)
+    print(f"{PROG}: {label}: {one_line(message)}", file=sys.stderr)
     return status
 
 

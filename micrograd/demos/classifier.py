@@ -159,7 +159,6 @@ def _graph_size(root: Value) -> list[Value]:
 
 
 if __name__ == "__main__":
-    from micrograd.demos.options import run_script
-    from micrograd.interrupt import exit_process
+    from micrograd.demos.options import run_as_script
 
-    exit_process(run_script(main))
+    run_as_script(main)

@@ -149,7 +149,6 @@ def _plot(path: Path, model: Sequential, x_test: list[Image], y_test: list[int],
 
 
 if __name__ == "__main__":
-    from micrograd.demos.options import run_script
-    from micrograd.interrupt import exit_process
+    from micrograd.demos.options import run_as_script
 
-    exit_process(run_script(main))
+    run_as_script(main)

@@ -132,7 +132,6 @@ def main(out_dir: str | Path | None = None, steps: int | None = None, seed: int 
 
 
 if __name__ == "__main__":
-    from micrograd.demos.options import run_script
-    from micrograd.interrupt import exit_process
+    from micrograd.demos.options import run_as_script
 
-    exit_process(run_script(main))
+    run_as_script(main)

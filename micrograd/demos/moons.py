@@ -110,7 +110,6 @@ def _plot(path: Path, model: MLP, xs: list[list[float]], labels: list[int], loss
 
 
 if __name__ == "__main__":
-    from micrograd.demos.options import run_script
-    from micrograd.interrupt import exit_process
+    from micrograd.demos.options import run_as_script
 
-    exit_process(run_script(main))
+    run_as_script(main)

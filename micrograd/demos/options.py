@@ -11,16 +11,17 @@ exit status 2, never a traceback; Ctrl-C is one line and exit status 130.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..interrupt import EXIT_INTERRUPTED, interrupted, stop_on_interrupt
+from ..interrupt import exit_process, interrupted, run_guarded
 
-__all__ = ["DEFAULT_OUT", "EXIT_INTERRUPTED", "EXIT_USAGE", "DemoMain", "UsageError", "add_arguments",
-           "check_out_dir", "positive_int", "run_script"]
+__all__ = ["DEFAULT_OUT", "EXIT_USAGE", "DemoMain", "UsageError", "add_arguments",
+           "check_out_dir", "one_line", "positive_int", "run_as_script", "run_script"]
 
 DemoMain = Callable[..., dict[str, Any]]
 """A demo's entry point: ``main(out_dir, steps, seed, quick) -> dict`` with the numbers and ``"files"``."""
@@ -78,22 +79,15 @@ def check_out_dir(out: Path) -> None:
 def run_script(main: DemoMain, argv: Sequence[str] | None = None) -> int:
     """``python micrograd/demos/NAME.py [--out DIR] [--steps N] [--seed S] [--quick]``: one demo, the CLI's options.
 
-    The description is the first line of the demo's docstring.  Returns the exit status.
+    The description is the first line of the demo's docstring.  Returns the exit status: 0, 2 after a
+    one-line error, 130 after Ctrl-C (one line, see `micrograd.interrupt.run_guarded`).
     """
-    with stop_on_interrupt():
-        return _run_script(main, argv)
+    return run_guarded(functools.partial(_run_demo, main, argv))
 
 
-def _run_script(main: DemoMain, argv: Sequence[str] | None) -> int:
-    try:
-        return _run_demo(main, argv)
-    except Exception as exc:
-        if not interrupted(exc):
-            raise
-    except KeyboardInterrupt:
-        pass
-    print("micrograd: interrupted", file=sys.stderr)
-    return EXIT_INTERRUPTED
+def run_as_script(main: DemoMain) -> NoReturn:
+    """A demo's ``if __name__ == "__main__":`` block: `run_script`, then end the process with its status."""
+    exit_process(run_script(main))
 
 
 def _run_demo(main: DemoMain, argv: Sequence[str] | None) -> int:
@@ -119,5 +113,10 @@ def usage_error(message: str) -> int:
     if Ctrl-C was pressed (the error is then its doing, see `micrograd.interrupt.interrupted`)."""
     if interrupted():
         raise KeyboardInterrupt
-    print(f"micrograd: error: {message}", file=sys.stderr)
+    print(f"micrograd: error: {one_line(message)}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other unprintable characters escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

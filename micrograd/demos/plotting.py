@@ -12,14 +12,14 @@ import io
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from micrograd.files import write_atomic
 
 from .options import DEFAULT_OUT
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 T = TypeVar("T")
 
@@ -32,7 +32,14 @@ def out_path(out_dir: str | Path | None, name: str) -> Path:
 
 
 def blank_figure(width: float, height: float) -> Figure:
-    """A figure on an Agg canvas with no axes yet (for `Figure.subfigures` layouts)."""
+    """A figure on an Agg canvas with no axes yet (for `Figure.subfigures` layouts).
+
+    matplotlib is imported here, not at the top, so that a demo run as a script has taken Ctrl-C
+    over (`micrograd.demos.options.run_script`) before the second or so that importing it takes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
