@@ -72,15 +72,13 @@ def _writable_regular_file(target: str) -> int | None:
 def _replace(target: str, payload: bytes, mode: int | None) -> None:
     """Write `payload` to a fresh temporary file next to `target`, fsync it, and rename it over `target`."""
     directory = os.path.dirname(target)
-    while True:
-        # the name is cut so that a target name near the system's limit (255 bytes) still has a temporary name
-        tmp = os.path.join(directory, f".{os.path.basename(target)[:64]}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 & ~umask, like open(..., "w")
-            break
-        except FileExistsError:  # pragma: no cover - a 48-bit name collision
-            continue
-    try:
+    tmp, fd = "", -1
+    try:  # from before the file is made: a Ctrl-C the moment os.open returns must not leave it behind either
+        while fd < 0:
+            # the name is cut so that a target name near the system's limit (255 bytes) still has a temporary name
+            tmp = os.path.join(directory, f".{os.path.basename(target)[:64]}.{secrets.token_hex(6)}.tmp")
+            with contextlib.suppress(FileExistsError):  # a 48-bit name collision: draw another name
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 & ~umask, like open()
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()

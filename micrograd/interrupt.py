@@ -25,22 +25,26 @@ from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any, NoReturn
 
-__all__ = ["EXIT_INTERRUPTED", "exit_process", "interrupted", "run_guarded", "stop_on_interrupt"]
+__all__ = ["EXIT_INTERRUPTED", "exit_process", "interrupted", "run_as_program", "run_guarded", "silence_stdout",
+           "stop_on_interrupt"]
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 GOODBYE = "micrograd: interrupted"
+OUTPUT_CLOSED = "the output was closed before everything was printed"
 REDELIVERY_DELAY = 0.01  # seconds before a swallowed Ctrl-C is sent again (again and again, if swallowed again)
 REPEAT_WINDOW = 1.0  # seconds after a delivered Ctrl-C in which another one is taken as a repeat and ignored
 _HAS_ALARM = hasattr(signal, "setitimer")  # POSIX; Windows keeps Python's own behaviour for swallowed ones
+# a terminal closed (SIGHUP) or `kill` (SIGTERM): end as Python's default would, but through the cleanup
+_ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """No SIGINT or SIGALRM handled inside: our handlers and hooks are swapped as one step."""
+    """No signal of ours handled inside: our handlers and hooks are swapped as one step."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM, *_ENDING})
     try:
         yield
     finally:
@@ -54,18 +58,22 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
     It does nothing outside the main thread (Python lets only the main thread handle signals) and when
     SIGINT is ignored (a background job of a shell, ``nohup``): the program keeps what it was given.
     A swallowed Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody else uses SIGALRM or
-    the timer; otherwise Python's own report stands.  Leaving the block restores the SIGINT handler
-    and ``sys.unraisablehook``.  `pending` says whether a swallowed Ctrl-C is still to be delivered.
+    the timer; otherwise Python's own report stands.  SIGTERM and SIGHUP, if they had Python's default,
+    raise SystemExit(128 + signal) inside, so ``finally`` blocks (temporary files) run.  Leaving the block
+    restores every handler and ``sys.unraisablehook``; a Ctrl-C while it is being left is ignored (the
+    work is done).  `pending` says whether a swallowed Ctrl-C is still to be delivered.
     """
 
     def __init__(self) -> None:
         self.pressed = False  # whether Ctrl-C was pressed inside: see `interrupted`
         self._active = False
+        self._closing = False  # leaving the block: the work is done, a Ctrl-C now is too late to stop it
         self._delivered_at: float | None = None  # when a KeyboardInterrupt last reached the program
         self._armed = False  # a swallowed Ctrl-C waits on our SIGALRM timer
         self._previous_handler: Any = None
         self._previous_alarm: Any = None
         self._previous_hook: Any = None
+        self._previous_ending: dict[int, Any] = {}
 
     @property
     def pending(self) -> bool:
@@ -77,21 +85,26 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
         with _signals_held():
             if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
                 return self
-            self.pressed, self._delivered_at, self._armed = False, None, False
+            self.pressed, self._delivered_at, self._armed, self._closing = False, None, False, False
             if _HAS_ALARM:
                 self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._on_unraisable
+            self._previous_ending = {sig: signal.signal(sig, _end) for sig in _ENDING
+                                     if signal.getsignal(sig) is signal.SIG_DFL}
             self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
             self._active = True
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
+        self._closing = True
         if not self._active:
             return
         with _signals_held():
             self._active = False
             previous = self._previous_handler
             signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+            for sig, handler in self._previous_ending.items():
+                signal.signal(sig, handler)
             if _HAS_ALARM:
                 sys.unraisablehook = self._previous_hook
             self._disarm()
@@ -99,8 +112,8 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.pressed = True
         now = time.monotonic()
-        if self._delivered_at is not None and now - self._delivered_at < REPEAT_WINDOW:
-            return  # the same stop, pressed again: let the cleanup and the one-line goodbye finish
+        if self._closing or (self._delivered_at is not None and now - self._delivered_at < REPEAT_WINDOW):
+            return  # the same stop pressed again (let the cleanup and goodbye finish), or the work is done
         self._taken(now)
         raise KeyboardInterrupt
 
@@ -141,6 +154,12 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
             self._on_signal(signal.SIGINT, frame)
 
 
+def _end(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM/SIGHUP inside `stop_on_interrupt`: exit as a shell reports it (128 + signal), running every
+    ``finally`` on the way, so no temporary file is left behind."""
+    raise SystemExit(128 + signum)
+
+
 def _active_guard() -> stop_on_interrupt | None:
     """The `stop_on_interrupt` whose handler SIGINT has now: the process's signal table is where it lives."""
     guard = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
@@ -173,38 +192,77 @@ def interrupted(exc: BaseException | None = None) -> bool:
 def run_guarded(run: Callable[[], int]) -> int:
     """`run()`'s exit status, or `EXIT_INTERRUPTED` after one line, "micrograd: interrupted", on stderr if
     Ctrl-C was pressed: however it surfaced (a KeyboardInterrupt, an error it caused, a swallowed one
-    still pending when `run` returned)."""
+    still pending when `run` returned, one pressed as the guard was being taken down)."""
     guard = stop_on_interrupt()
-    with guard:
-        try:
-            status = run()
-            if not guard.pending:
-                return status
-        except Exception as exc:
-            if not interrupted(exc):
-                raise
-        except KeyboardInterrupt:
-            pass
-        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C long after the first: still one goodbye
+    said = False
+    try:
+        with guard:
+            try:
+                status = run()
+                if not guard.pending:
+                    return status
+            except Exception as exc:
+                if not interrupted(exc):
+                    raise
+            except KeyboardInterrupt:
+                pass
             guard._taken(time.monotonic())
+            said = True
+            print(GOODBYE, file=sys.stderr)
+    except KeyboardInterrupt:  # pressed while the block was being left
+        pass
+    if not said:
+        with contextlib.suppress(KeyboardInterrupt):
             print(GOODBYE, file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
+def run_as_program(run: Callable[[], int]) -> NoReturn:
+    """`run_guarded(run)`, then end the process with its status (`exit_process`): what a console script or
+    a demo's ``__main__`` block does.  A Ctrl-C after the work is done, as the process ends, is ignored."""
+    with contextlib.suppress(ValueError):  # not the main thread
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # SIGINT ignored by the parent stays so
+            signal.signal(signal.SIGINT, _too_late)
+    exit_process(run_guarded(run))
+
+
+def _too_late(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C once `run_guarded` is over: the output is complete, the process is ending; nothing to stop."""
+
+
 def exit_process(status: int) -> NoReturn:
-    """End the program with `status`, as ``sys.exit`` does; but after a Ctrl-C (`EXIT_INTERRUPTED`) end it at
-    once, once stdout and stderr are flushed, without the interpreter's finalization.
+    """End the program with `status`, as ``sys.exit`` does, once stdout and stderr are flushed (a stdout
+    closed under us is one line and status 2); after a Ctrl-C (`EXIT_INTERRUPTED`) end it at once,
+    without the interpreter's finalization.
 
     Why: a Ctrl-C can cut short the import of a C extension (numpy, matplotlib), and finalizing such a
     half-made module can abort the process ("Fatal Python error: PyThreadState_Get", status -6) after
     "interrupted" was printed: seen in 3 of ~900 interrupted tours on a loaded 2-core machine.  Our own
     cleanup (temporary files) has already run by then, as the KeyboardInterrupt unwound.
     """
+    with contextlib.suppress(ValueError):  # not the main thread: no Ctrl-C reaches it anyway
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now must not break the flush or the finalization
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left before the last lines
+        silence_stdout()
+        if status == 0:
+            print(f"micrograd: error: {OUTPUT_CLOSED}", file=sys.stderr)
+            status = 2
+    except (OSError, ValueError, AttributeError):  # closed, or not a real stream
+        pass
     if status == EXIT_INTERRUPTED:
-        with contextlib.suppress(ValueError):  # not the main thread: no Ctrl-C reaches it anyway
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C must not break the flush
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or not a real stream
-                stream.flush()
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.flush()
         os._exit(status)
     sys.exit(status)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once it was closed under us, so the final flush does not fail on it again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush
+        pass

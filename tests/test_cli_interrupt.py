@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,8 @@ _CHILD = """
 import importlib, os, sys
 import micrograd
 demo = importlib.import_module(os.environ["MODULE"]) if os.environ.get("MODULE") else None
-os.write(int(os.environ["READY"]), b"1")
+if os.environ["READY"]:
+    os.write(int(os.environ["READY"]), b"1")
 if demo is not None:
     from micrograd.demos.options import run_as_script
     sys.argv[0] = demo.__file__
@@ -48,10 +50,11 @@ sys.exit(entry_point())
 """
 
 
-def _interrupt(argv: list[str], delay: float, cwd: Path, module: str = "",
-               ignoring_ctrl_c: bool = False) -> tuple[int, str, str]:
+def _interrupt(argv: list[str], delay: float, cwd: Path, module: str = "", ignoring_ctrl_c: bool = False,
+               sent: int = signal.SIGINT) -> tuple[int, str, str]:
     """Start the CLI (or the demo script `module`), wait until `main` can run, wait `delay` more, press
-    Ctrl-C; (status, stdout, stderr).  `ignoring_ctrl_c`: started as a shell starts a background job."""
+    Ctrl-C (or the signal `sent`); (status, stdout, stderr).  `ignoring_ctrl_c`: started as a shell starts a
+    background job."""
     read, write = os.pipe()
     try:
         child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], cwd=cwd,
@@ -64,7 +67,7 @@ def _interrupt(argv: list[str], delay: float, cwd: Path, module: str = "",
     finally:
         os.close(read)
     time.sleep(delay)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(sent)
     out, err = child.communicate(timeout=120)
     return child.returncode, out, err
 
@@ -424,3 +427,77 @@ def test_a_command_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path: Path)
                                   0.2, tmp_path, ignoring_ctrl_c=True)
     assert (status, err) == (0, "")
     assert "graph written to" in out
+
+
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("delay", [0.3, 0.6, 1.0])
+def test_kill_or_a_closed_terminal_leaves_no_temporary_file(ending: str, delay: float, tmp_path: Path) -> None:
+    """SIGTERM (kill) and SIGHUP (the terminal closed) end the command as Python would (status 128 + signal,
+    nothing printed), but through the cleanup: no hidden ``.tmp`` file is left in the output folder."""
+    number = getattr(signal, ending)
+    expression = "+".join(["tanh(x*y + z) * sigmoid(x - y)"] * 60)
+    status, _, err = _interrupt(["graph", expression, "x=0.3", "y=-1", "z=2", "--max-nodes", "2000",
+                                 "-o", str(tmp_path / "g.svg")], delay, tmp_path, sent=number)
+    assert "Traceback" not in err, err
+    assert status in (0, 128 + number), (status, err)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("after", [0.0, 0.001, 0.003, 0.006, 0.01, 0.02])
+def test_ctrl_c_as_the_command_ends_is_still_clean(after: float, tmp_path: Path) -> None:
+    """The work is done (its last line printed) and the process is ending: a Ctrl-C then gives no traceback
+    and no death by signal; either the command's own status or the one-line goodbye and 130."""
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, "graph", "x*y", "x=2", "y=3"], cwd=tmp_path,
+                             env={**_env(), "READY": "", "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    last = ""
+    while "dy" not in last:  # the gradient lines come last
+        last = child.stdout.readline()
+        assert last, "the command ended before printing its gradients"
+    time.sleep(after)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert (child.returncode, err) in ((0, ""), (130, "micrograd: interrupted\n"))
+
+
+def _press_ctrl_c_on_creating(suffix: str, real_open: Any) -> Any:
+    def opening(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT and os.fspath(path).endswith(suffix):
+            signal.raise_signal(signal.SIGINT)  # handled at the next line of Python: right after the file was made
+        return fd
+
+    return opening
+
+
+def test_ctrl_c_the_moment_the_temporary_file_is_made_leaves_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    from micrograd.files import write_atomic
+
+    monkeypatch.setattr(os, "open", _press_ctrl_c_on_creating(".tmp", os.open))
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "g.svg", b"<svg/>")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_the_moment_the_write_test_file_is_made_leaves_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    from micrograd.demos.options import check_out_dir
+
+    monkeypatch.setattr(os, "open", _press_ctrl_c_on_creating("", os.open))
+    with pytest.raises(KeyboardInterrupt):
+        check_out_dir(tmp_path / "out")
+    monkeypatch.undo()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["--steps", "-1"], ["--bogus"], ["--seed", "x"]])
+def test_a_demo_script_says_bad_options_in_one_line(argv: list[str], tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "micrograd.demos.apple", "--out", str(tmp_path), *argv],
+                          env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("micrograd: error: "), done.stderr
+    assert "--help" in done.stderr

@@ -11,26 +11,28 @@ Exit status: 0 on success; 2 for any bad input or an output the system refuses (
 stderr, never a traceback); 1 when the environment fails us (Graphviz's ``dot`` missing or
 crashing, an internal error); 130 after Ctrl-C, at any moment (one line).
 
-Why this module imports only `functools`, `sys` and `micrograd.interrupt` (standard library only):
-the console script imports it before `main` runs, and a Ctrl-C that lands before `main` has taken
-over gets Python's traceback.  So `main` takes over first and everything else is imported inside it.
+Why this module imports only `functools` and `micrograd.interrupt` (standard library only): the
+console script imports it before `main` runs, and a Ctrl-C that lands before `main` has taken over
+gets Python's traceback.  So `main` takes over first and everything else is imported inside it.
+What runs before this module cannot be guarded by any program: the interpreter's start, site's
+``.pth`` files, and the ``micrograd`` package itself (the engine, ~15 ms), which the console script
+must import to reach this subpackage.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ..interrupt import exit_process, run_guarded
+from ..interrupt import OUTPUT_CLOSED, run_as_program, run_guarded, silence_stdout
 
 __all__ = ["entry_point", "main"]
 
 
 def entry_point() -> NoReturn:
     """The ``micrograd`` console script (and ``python -m micrograd``): `main`, then exit with its status."""
-    exit_process(main())
+    run_as_program(functools.partial(_run, None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,17 +55,5 @@ def _run(argv: Sequence[str] | None) -> int:
         return fail(f"cannot print {e.object[e.start:e.end]!r} in this output's encoding ({e.encoding}); "
                     "set PYTHONIOENCODING=utf-8")
     except BrokenPipeError:  # stdout closed early (`micrograd demo | head`)
-        _silence_stdout()
-        return fail("the output was closed before everything was printed")
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's final flush does not fail again on the closed pipe."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush
-        pass
+        silence_stdout()
+        return fail(OUTPUT_CLOSED)

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         try:
             result = main(out_dir=out, steps=args.steps, seed=args.seed, quick=args.quick)
+        except BrokenPipeError:  # stdout closed, not a picture: `micrograd.cli.main` says so
+            raise
         except OSError as exc:  # a picture the system refused (disk full, a FIFO in the way)
             raise UsageError(f"cannot write {str(exc.filename)!r}: {exc.strerror or exc}") from None
         files.extend(result.get("files", []))

@@ -11,14 +11,16 @@ exit status 2, never a traceback; Ctrl-C is one line and exit status 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..interrupt import exit_process, interrupted, run_guarded
+from ..interrupt import OUTPUT_CLOSED, interrupted, run_as_program, run_guarded, silence_stdout
 
 __all__ = ["DEFAULT_OUT", "EXIT_USAGE", "DemoMain", "UsageError", "add_arguments",
            "check_out_dir", "one_line", "positive_int", "run_as_script", "run_script"]
@@ -65,10 +67,14 @@ def check_out_dir(out: Path) -> None:
     Raises `UsageError` naming the folder when it cannot be made or written (a file in the way,
     no permission, a NUL byte in the name).
     """
+    probe = out / f".micrograd-write-test-{secrets.token_hex(6)}"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".micrograd-write-test-"):
-            pass
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        finally:  # also after a Ctrl-C just as the file was made: never leave it behind
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write to output folder {str(out)!r}: {reason}") from None
@@ -87,24 +93,34 @@ def run_script(main: DemoMain, argv: Sequence[str] | None = None) -> int:
 
 def run_as_script(main: DemoMain) -> NoReturn:
     """A demo's ``if __name__ == "__main__":`` block: `run_script`, then end the process with its status."""
-    exit_process(run_script(main))
+    run_as_program(functools.partial(_run_demo, main, None))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line (argparse prints its usage line too, then exits)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def _run_demo(main: DemoMain, argv: Sequence[str] | None) -> int:
     module = sys.modules.get(main.__module__)
     doc = (getattr(module, "__doc__", None) or "A micrograd demo.").strip().splitlines()[0]
     try:
-        parser = argparse.ArgumentParser(description=doc)
+        parser = _Parser(description=doc)
         add_arguments(parser)
         args = parser.parse_args(argv)
         check_out_dir(Path(args.out))
         result = main(out_dir=Path(args.out), steps=args.steps, seed=args.seed, quick=args.quick)
+        for path in result.get("files", []):
+            print(f"wrote {path}")
     except UsageError as exc:
         return usage_error(str(exc))
+    except BrokenPipeError:  # stdout closed early (`python moons.py | head`)
+        silence_stdout()
+        return usage_error(OUTPUT_CLOSED)
     except OSError as exc:  # a picture the system refused (disk full, a FIFO in the way)
         return usage_error(f"cannot write {str(exc.filename)!r}: {exc.strerror or exc}")
-    for path in result.get("files", []):
-        print(f"wrote {path}")
     return 0
 
 
