@@ -79,14 +79,18 @@ def _replace(target: str, payload: bytes, mode: int | None) -> None:
             tmp = os.path.join(directory, f".{os.path.basename(target)[:64]}.{secrets.token_hex(6)}.tmp")
             with contextlib.suppress(FileExistsError):  # a 48-bit name collision: draw another name
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 & ~umask, like open()
-        with os.fdopen(fd, "wb") as f:
+        f = os.fdopen(fd, "wb")
+        fd = -2  # the file object closes it now
+        with f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:  # also KeyboardInterrupt: never leave the temporary file behind
+    except BaseException:  # also KeyboardInterrupt: never leave the temporary file behind, nor its descriptor
+        if fd >= 0:
+            os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise

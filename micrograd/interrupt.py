@@ -40,15 +40,17 @@ _ENDING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasat
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """No signal of ours handled inside: our handlers and hooks are swapped as one step."""
+    """Our signals wait inside (they are handled when it ends, by whatever handler is then in place), so
+    that handlers and hooks are swapped as one step.  A signal already received may still be handled."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM, *_ENDING})
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # read first: blocking may itself run a handler
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM, *_ENDING})
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextlib's
@@ -56,16 +58,18 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
     first lands where Python cannot raise it; a repeat within `REPEAT_WINDOW` seconds is ignored.
 
     It does nothing outside the main thread (Python lets only the main thread handle signals) and when
-    SIGINT is ignored (a background job of a shell, ``nohup``): the program keeps what it was given.
-    A swallowed Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody else uses SIGALRM or
-    the timer; otherwise Python's own report stands.  SIGTERM and SIGHUP, if they had Python's default,
-    raise SystemExit(128 + signal) inside, so ``finally`` blocks (temporary files) run.  Leaving the block
-    restores every handler and ``sys.unraisablehook``; a Ctrl-C while it is being left is ignored (the
-    work is done).  `pending` says whether a swallowed Ctrl-C is still to be delivered.
+    SIGINT is ignored (a background job of a shell, ``nohup``) or handled from C: the program keeps
+    what it was given.  A swallowed Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody
+    else uses SIGALRM or the timer; otherwise Python's own report stands.  SIGTERM and SIGHUP, if they
+    had Python's default, raise SystemExit(128 + signal) inside, so ``finally`` blocks (temporary
+    files) run.  Leaving the block puts back every handler and ``sys.unraisablehook`` (SIGINT's: `then`,
+    if given); a Ctrl-C pressed while it is being left is not raised by us, and one that waited until the
+    end goes to the handler then in place.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, then: Callable[[int, FrameType | None], Any] | None = None) -> None:
         self.pressed = False  # whether Ctrl-C was pressed inside: see `interrupted`
+        self._then = then  # the SIGINT handler to leave in place (default: the one found on entering)
         self._active = False
         self._closing = False  # leaving the block: the work is done, a Ctrl-C now is too late to stop it
         self._delivered_at: float | None = None  # when a KeyboardInterrupt last reached the program
@@ -77,21 +81,27 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
 
     @property
     def pending(self) -> bool:
+        """Whether a Ctrl-C that Python swallowed is still waiting to be sent again."""
         return self._armed
 
     def __enter__(self) -> stop_on_interrupt:
         if threading.current_thread() is not threading.main_thread():
             return self
-        with _signals_held():
-            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-                return self
-            self.pressed, self._delivered_at, self._armed, self._closing = False, None, False, False
-            if _HAS_ALARM:
-                self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._on_unraisable
-            self._previous_ending = {sig: signal.signal(sig, _end) for sig in _ENDING
-                                     if signal.getsignal(sig) is signal.SIG_DFL}
-            self._previous_handler = signal.signal(signal.SIGINT, self._on_signal)
-            self._active = True
+        try:
+            with _signals_held():
+                if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):  # ignored, or not Python's
+                    return self
+                self.pressed, self._delivered_at, self._armed, self._closing = False, None, False, False
+                self._previous_hook, self._previous_handler = sys.unraisablehook, signal.getsignal(signal.SIGINT)
+                self._active = True  # from here on, __exit__ puts back whatever was changed
+                if _HAS_ALARM:
+                    sys.unraisablehook = self._on_unraisable
+                self._previous_ending = {sig: signal.signal(sig, _end) for sig in _ENDING
+                                         if signal.getsignal(sig) is signal.SIG_DFL}
+                signal.signal(signal.SIGINT, self._on_signal)
+        except BaseException:  # a Ctrl-C that waited is handled as the signals are let through: undo, go on
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
@@ -99,15 +109,15 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
         self._closing = True
         if not self._active:
             return
+        self._disarm()  # first: a timer going off while our signals wait would find SIG_DFL and kill us
         with _signals_held():
             self._active = False
-            previous = self._previous_handler
+            previous = self._previous_handler if self._then is None else self._then
             signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
             for sig, handler in self._previous_ending.items():
                 signal.signal(sig, handler)
             if _HAS_ALARM:
                 sys.unraisablehook = self._previous_hook
-            self._disarm()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.pressed = True
@@ -133,8 +143,7 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
             return True
         if threading.current_thread() is not threading.main_thread():  # signal.signal would refuse
             return False
-        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0) or signal.getsignal(signal.SIGALRM) not in (
-                signal.SIG_DFL, None):
+        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0) or signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL:
             return False  # the timer or SIGALRM is somebody else's
         self._previous_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         signal.setitimer(signal.ITIMER_REAL, REDELIVERY_DELAY)
@@ -146,8 +155,7 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
             return
         self._armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-        previous = self._previous_alarm
-        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        signal.signal(signal.SIGALRM, self._previous_alarm)
 
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
         if self._armed:
@@ -167,7 +175,7 @@ def _active_guard() -> stop_on_interrupt | None:
 
 
 def interrupted(exc: BaseException | None = None) -> bool:
-    """Whether a Ctrl-C is behind `exc` (or, with None, behind whatever error is about to be reported),
+    """Whether a Ctrl-C is behind `exc` (with None: whether Ctrl-C was pressed inside the active guard),
     so the program should stop with "interrupted" rather than report that error.
 
     True if a KeyboardInterrupt is in `exc`'s chain (Python 3.11 wraps one raised while a class is being
@@ -189,11 +197,12 @@ def interrupted(exc: BaseException | None = None) -> bool:
     return True
 
 
-def run_guarded(run: Callable[[], int]) -> int:
+def run_guarded(run: Callable[[], int], then: Callable[[int, FrameType | None], Any] | None = None) -> int:
     """`run()`'s exit status, or `EXIT_INTERRUPTED` after one line, "micrograd: interrupted", on stderr if
     Ctrl-C was pressed: however it surfaced (a KeyboardInterrupt, an error it caused, a swallowed one
-    still pending when `run` returned, one pressed as the guard was being taken down)."""
-    guard = stop_on_interrupt()
+    still pending when `run` returned).  `then`: the SIGINT handler to leave behind (default: the
+    caller's, put back)."""
+    guard = stop_on_interrupt(then)
     said = False
     try:
         with guard:
@@ -209,7 +218,7 @@ def run_guarded(run: Callable[[], int]) -> int:
             guard._taken(time.monotonic())
             said = True
             print(GOODBYE, file=sys.stderr)
-    except KeyboardInterrupt:  # pressed while the block was being left
+    except KeyboardInterrupt:  # pressed as the guard was put up or taken down, and the caller's handler raised
         pass
     if not said:
         with contextlib.suppress(KeyboardInterrupt):
@@ -220,14 +229,11 @@ def run_guarded(run: Callable[[], int]) -> int:
 def run_as_program(run: Callable[[], int]) -> NoReturn:
     """`run_guarded(run)`, then end the process with its status (`exit_process`): what a console script or
     a demo's ``__main__`` block does.  A Ctrl-C after the work is done, as the process ends, is ignored."""
-    with contextlib.suppress(ValueError):  # not the main thread
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # SIGINT ignored by the parent stays so
-            signal.signal(signal.SIGINT, _too_late)
-    exit_process(run_guarded(run))
+    exit_process(run_guarded(run, then=_too_late))
 
 
 def _too_late(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C once `run_guarded` is over: the output is complete, the process is ending; nothing to stop."""
+    """Ctrl-C once `run_as_program`'s work is over: the output is complete, the process is ending."""
 
 
 def exit_process(status: int) -> NoReturn:

@@ -72,6 +72,12 @@ def _interrupt(argv: list[str], delay: float, cwd: Path, module: str = "", ignor
     return child.returncode, out, err
 
 
+def _handlers() -> tuple[Any, ...]:
+    """What `main` must leave as it found: every signal handler it may set, the unraisable hook, the timer."""
+    return (*(signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGALRM, signal.SIGTERM, signal.SIGHUP)),
+            sys.unraisablehook, signal.getitimer(signal.ITIMER_REAL))
+
+
 def _ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -191,7 +197,7 @@ def work():
     else:
         gc.callbacks.append(in_gc)
         gc.collect()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         time.sleep(0.01)
     print("finished")
@@ -287,7 +293,7 @@ def test_an_error_that_ctrl_c_caused_is_reported_as_the_interrupt(
     from micrograd.cli import main
     from micrograd.demos import options
 
-    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook)
+    handlers = _handlers()
     raised = _called_process_error() if error == "CalledProcessError" else error
     assert isinstance(raised, Exception)
     if where == "demo":
@@ -299,7 +305,7 @@ def test_an_error_that_ctrl_c_caused_is_reported_as_the_interrupt(
     else:
         status = options.run_script(_ctrl_c_turned_into(raised), ["--out", str(tmp_path)])  # type: ignore[arg-type]
     assert (status, capsys.readouterr().err) == (130, "micrograd: interrupted\n")
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook) == handlers
+    assert _handlers() == handlers
 
 
 def test_the_same_errors_without_ctrl_c_are_still_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -394,7 +400,7 @@ def test_a_callers_alarm_and_timer_are_left_alone(monkeypatch: pytest.MonkeyPatc
     previous = signal.signal(signal.SIGALRM, lambda *_: rang.append("alarm"))
     try:
         signal.setitimer(signal.ITIMER_REAL, 30.0)
-        assert main(["graph", "x*y", "x=2", "y=3"]) == 0
+        assert main(["graph", "x*y", "x=2", "y=3", "--no-graph"]) == 0
         assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
         monkeypatch.setattr(demo_command, "run", alarm_inside)
         assert main(["demo", "apple", "--out", str(tmp_path)]) == 0
@@ -411,13 +417,13 @@ def test_main_in_another_thread_leaves_the_signal_handling_alone(capsys: pytest.
 
     from micrograd.cli import main
 
-    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook)
+    before = _handlers()
     statuses: list[int] = []
-    worker = threading.Thread(target=lambda: statuses.append(main(["graph", "x*y", "x=2", "y=3"])))
+    worker = threading.Thread(target=lambda: statuses.append(main(["graph", "x*y", "x=2", "y=3", "--no-graph"])))
     worker.start()
     worker.join(60)
     assert statuses == [0]
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGALRM), sys.unraisablehook) == before
+    assert _handlers() == before
 
 
 def test_a_command_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path: Path) -> None:
@@ -447,14 +453,14 @@ def test_kill_or_a_closed_terminal_leaves_no_temporary_file(ending: str, delay: 
 def test_ctrl_c_as_the_command_ends_is_still_clean(after: float, tmp_path: Path) -> None:
     """The work is done (its last line printed) and the process is ending: a Ctrl-C then gives no traceback
     and no death by signal; either the command's own status or the one-line goodbye and 130."""
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, "graph", "x*y", "x=2", "y=3"], cwd=tmp_path,
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, "graph", "x*y", "x=2", "y=3", "-o", "g.svg"], cwd=tmp_path,
                              env={**_env(), "READY": "", "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     assert child.stdout is not None
     last = ""
-    while "dy" not in last:  # the gradient lines come last
+    while "graph written to" not in last:  # the last line, once the picture is written
         last = child.stdout.readline()
-        assert last, "the command ended before printing its gradients"
+        assert last, "the command ended before saying it wrote the picture"
     time.sleep(after)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
@@ -501,3 +507,56 @@ def test_a_demo_script_says_bad_options_in_one_line(argv: list[str], tmp_path: P
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("micrograd: error: "), done.stderr
     assert "--help" in done.stderr
+
+
+def test_a_swallowed_ctrl_c_leaves_a_callers_timer_alone() -> None:
+    """With the caller's timer running, the guard must not borrow SIGALRM: Python's own report stands
+    (here: the caller's unraisable hook gets it) and the caller's timer and handler are untouched."""
+    import weakref
+
+    from micrograd.interrupt import stop_on_interrupt
+
+    class Thing:
+        pass
+
+    reported: list[type[BaseException]] = []
+    previous_hook = sys.unraisablehook
+    previous_alarm = signal.signal(signal.SIGALRM, lambda *_: None)
+    sys.unraisablehook = lambda unraisable: reported.append(unraisable.exc_type)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        caller_alarm = signal.getsignal(signal.SIGALRM)
+        with stop_on_interrupt() as guard:
+            thing = Thing()
+            ref = weakref.ref(thing, lambda _: _press_ctrl_c())
+            del thing
+            assert ref() is None and not guard.pending
+            assert signal.getsignal(signal.SIGALRM) is caller_alarm
+            assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
+        assert reported == [KeyboardInterrupt]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_alarm)
+        sys.unraisablehook = previous_hook
+
+
+def test_a_sigterm_during_a_write_ends_through_the_cleanup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SIGTERM while the picture's temporary file is being synced: SystemExit(143), the file removed."""
+    from micrograd.files import write_atomic
+    from micrograd.interrupt import stop_on_interrupt
+
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        signal.raise_signal(signal.SIGTERM)
+        (lambda: None)()
+
+    before = _handlers()
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(SystemExit) as ended, stop_on_interrupt():
+        write_atomic(tmp_path / "g.svg", b"<svg/>")
+    monkeypatch.undo()
+    assert ended.value.code == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+    assert _handlers() == before

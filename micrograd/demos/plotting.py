@@ -35,7 +35,7 @@ def blank_figure(width: float, height: float) -> Figure:
     """A figure on an Agg canvas with no axes yet (for `Figure.subfigures` layouts).
 
     matplotlib is imported here, not at the top, so that a demo run as a script has taken Ctrl-C
-    over (`micrograd.demos.options.run_script`) before the second or so that importing it takes.
+    over (`micrograd.demos.options.run_as_script`) before the second or so that importing it takes.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
