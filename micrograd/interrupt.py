@@ -57,14 +57,15 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
     """Within ``with stop_on_interrupt():`` a Ctrl-C raises KeyboardInterrupt in the main thread, even if it
     first lands where Python cannot raise it; a repeat within `REPEAT_WINDOW` seconds is ignored.
 
-    It does nothing outside the main thread (Python lets only the main thread handle signals) and when
-    SIGINT is ignored (a background job of a shell, ``nohup``) or handled from C: the program keeps
-    what it was given.  A swallowed Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody
-    else uses SIGALRM or the timer; otherwise Python's own report stands.  SIGTERM and SIGHUP, if they
+    It does nothing outside the main thread (Python lets only the main thread handle signals); a SIGINT
+    that is ignored (a background job of a shell, ``nohup``) or handled from C stays so.  A swallowed
+    Ctrl-C is sent again with a one-shot SIGALRM timer, only if nobody else uses SIGALRM or the timer;
+    otherwise Python's own report stands.  SIGTERM and SIGHUP, if they
     had Python's default, raise SystemExit(128 + signal) inside, so ``finally`` blocks (temporary
-    files) run.  Leaving the block puts back every handler and ``sys.unraisablehook`` (SIGINT's: `then`,
-    if given); a Ctrl-C pressed while it is being left is not raised by us, and one that waited until the
-    end goes to the handler then in place.
+    files) run; while one stop unwinds, further Ctrl-C, SIGTERM or SIGHUP are ignored for `REPEAT_WINDOW`
+    seconds.  Leaving the block puts back every handler and ``sys.unraisablehook`` (or leaves `then` on
+    those signals, if given); a signal while it is being left is not raised by us, and one that waited
+    until the end goes to the handler then in place.
     """
 
     def __init__(self, then: Callable[[int, FrameType | None], Any] | None = None) -> None:
@@ -89,15 +90,15 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
             return self
         try:
             with _signals_held():
-                if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):  # ignored, or not Python's
-                    return self
                 self.pressed, self._delivered_at, self._armed, self._closing = False, None, False, False
                 self._previous_hook, self._previous_handler = sys.unraisablehook, signal.getsignal(signal.SIGINT)
                 self._active = True  # from here on, __exit__ puts back whatever was changed
+                self._previous_ending = {sig: signal.signal(sig, self._on_end) for sig in _ENDING
+                                         if signal.getsignal(sig) is signal.SIG_DFL}
+                if self._previous_handler in (signal.SIG_IGN, None):  # Ctrl-C ignored, or not Python's: keep it
+                    return self
                 if _HAS_ALARM:
                     sys.unraisablehook = self._on_unraisable
-                self._previous_ending = {sig: signal.signal(sig, _end) for sig in _ENDING
-                                         if signal.getsignal(sig) is signal.SIG_DFL}
                 signal.signal(signal.SIGINT, self._on_signal)
         except BaseException:  # a Ctrl-C that waited is handled as the signals are let through: undo, go on
             self.__exit__(None, None, None)
@@ -112,20 +113,35 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
         self._disarm()  # first: a timer going off while our signals wait would find SIG_DFL and kill us
         with _signals_held():
             self._active = False
-            previous = self._previous_handler if self._then is None else self._then
-            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+            previous = self._previous_handler
+            if previous not in (signal.SIG_IGN, None):
+                signal.signal(signal.SIGINT, previous if self._then is None else self._then)
             for sig, handler in self._previous_ending.items():
-                signal.signal(sig, handler)
-            if _HAS_ALARM:
-                sys.unraisablehook = self._previous_hook
+                signal.signal(sig, handler if self._then is None else self._then)
+            sys.unraisablehook = self._previous_hook
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.pressed = True
+        if self._stopping():
+            return
+        raise KeyboardInterrupt
+
+    def _on_end(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGHUP: exit as a shell reports it (128 + signal), running every ``finally`` on the way,
+        so no temporary file is left behind."""
+        if self._stopping():
+            return
+        raise SystemExit(128 + signum)
+
+    def _stopping(self) -> bool:
+        """Whether the program is already stopping (a Ctrl-C, SIGTERM or SIGHUP raised less than
+        `REPEAT_WINDOW` seconds ago: let its cleanup and goodbye finish) or its work is done; if not,
+        it stops now."""
         now = time.monotonic()
         if self._closing or (self._delivered_at is not None and now - self._delivered_at < REPEAT_WINDOW):
-            return  # the same stop pressed again (let the cleanup and goodbye finish), or the work is done
+            return True
         self._taken(now)
-        raise KeyboardInterrupt
+        return False
 
     def _taken(self, now: float) -> None:
         """The program now stops for this Ctrl-C: no timer may send it again."""
@@ -160,12 +176,6 @@ class stop_on_interrupt:  # noqa: N801 -- a context manager, named like contextl
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
         if self._armed:
             self._on_signal(signal.SIGINT, frame)
-
-
-def _end(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM/SIGHUP inside `stop_on_interrupt`: exit as a shell reports it (128 + signal), running every
-    ``finally`` on the way, so no temporary file is left behind."""
-    raise SystemExit(128 + signum)
 
 
 def _active_guard() -> stop_on_interrupt | None:
@@ -228,26 +238,31 @@ def run_guarded(run: Callable[[], int], then: Callable[[int, FrameType | None], 
 
 def run_as_program(run: Callable[[], int]) -> NoReturn:
     """`run_guarded(run)`, then end the process with its status (`exit_process`): what a console script or
-    a demo's ``__main__`` block does.  A Ctrl-C after the work is done, as the process ends, is ignored."""
-    exit_process(run_guarded(run, then=_too_late))
+    a demo's ``__main__`` block does.  A signal after the work is done, as the process ends, is ignored."""
+    try:
+        status = run_guarded(run, then=_too_late)
+    except SystemExit as stop:  # SIGTERM/SIGHUP (128 + signal), or argparse's --help (0)
+        status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+    exit_process(status)
 
 
 def _too_late(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C once `run_as_program`'s work is over: the output is complete, the process is ending."""
+    """A signal once `run_as_program`'s work is over: the output is complete, the process is ending."""
 
 
 def exit_process(status: int) -> NoReturn:
     """End the program with `status`, as ``sys.exit`` does, once stdout and stderr are flushed (a stdout
-    closed under us is one line and status 2); after a Ctrl-C (`EXIT_INTERRUPTED`) end it at once,
-    without the interpreter's finalization.
+    closed under us is one line and status 2); after a Ctrl-C (`EXIT_INTERRUPTED`), SIGTERM or SIGHUP
+    (128 + signal) end it at once, without the interpreter's finalization.
 
     Why: a Ctrl-C can cut short the import of a C extension (numpy, matplotlib), and finalizing such a
     half-made module can abort the process ("Fatal Python error: PyThreadState_Get", status -6) after
     "interrupted" was printed: seen in 3 of ~900 interrupted tours on a loaded 2-core machine.  Our own
     cleanup (temporary files) has already run by then, as the KeyboardInterrupt unwound.
     """
-    with contextlib.suppress(ValueError):  # not the main thread: no Ctrl-C reaches it anyway
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now must not break the flush or the finalization
+    with contextlib.suppress(ValueError):  # not the main thread: no signal handler runs there anyway
+        for sig in (signal.SIGINT, *_ENDING):  # a signal now must not break the flush or the finalization
+            signal.signal(sig, signal.SIG_IGN)
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left before the last lines
@@ -257,7 +272,7 @@ def exit_process(status: int) -> NoReturn:
             status = 2
     except (OSError, ValueError, AttributeError):  # closed, or not a real stream
         pass
-    if status == EXIT_INTERRUPTED:
+    if status == EXIT_INTERRUPTED or status - 128 in _ENDING:  # stopped half-way: see above
         with contextlib.suppress(OSError, ValueError, AttributeError):
             sys.stderr.flush()
         os._exit(status)

@@ -541,7 +541,8 @@ def test_a_swallowed_ctrl_c_leaves_a_callers_timer_alone() -> None:
 
 
 def test_a_sigterm_during_a_write_ends_through_the_cleanup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """SIGTERM while the picture's temporary file is being synced: SystemExit(143), the file removed."""
+    """SIGTERM and SIGHUP while the picture's temporary file is being synced: SystemExit(128 + the first),
+    the file removed (the second signal, handled in the middle of the cleanup, must not cut it short)."""
     from micrograd.files import write_atomic
     from micrograd.interrupt import stop_on_interrupt
 
@@ -549,7 +550,11 @@ def test_a_sigterm_during_a_write_ends_through_the_cleanup(monkeypatch: pytest.M
 
     def fsync(fd: int) -> None:
         real_fsync(fd)
+        both = {signal.SIGTERM, signal.SIGHUP}  # together, as systemd sends them: one is handled in the cleanup
+        signal.pthread_sigmask(signal.SIG_BLOCK, both)
         signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGHUP)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
         (lambda: None)()
 
     before = _handlers()
@@ -557,6 +562,37 @@ def test_a_sigterm_during_a_write_ends_through_the_cleanup(monkeypatch: pytest.M
     with pytest.raises(SystemExit) as ended, stop_on_interrupt():
         write_atomic(tmp_path / "g.svg", b"<svg/>")
     monkeypatch.undo()
-    assert ended.value.code == 128 + signal.SIGTERM
+    assert ended.value.code in (128 + signal.SIGTERM, 128 + signal.SIGHUP)
     assert list(tmp_path.iterdir()) == []
     assert _handlers() == before
+
+
+@pytest.mark.parametrize("then", [0.002, 0.01, 0.05])
+def test_sigterm_then_ctrl_c_still_ends_as_sigterm(then: float, tmp_path: Path) -> None:
+    expression = "+".join(["tanh(x*y + z) * sigmoid(x - y)"] * 60)
+    read, write = os.pipe()
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _CHILD, "graph", expression, "x=0.3", "y=-1", "z=2",
+                                  "--max-nodes", "2000", "-o", str(tmp_path / "g.svg")], cwd=tmp_path,
+                                 env={**_env(), "READY": str(write)}, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, pass_fds=(write,))
+        os.close(write)
+        assert select.select([read], [], [], 60)[0] and os.read(read, 1) == b"1"
+    finally:
+        os.close(read)
+    time.sleep(0.4)
+    child.send_signal(signal.SIGTERM)
+    time.sleep(then)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert (child.returncode, err) in ((128 + signal.SIGTERM, ""), (0, "")), err
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_sigterm_is_handled_when_ctrl_c_is_ignored(tmp_path: Path) -> None:
+    expression = "+".join(["tanh(x*y + z) * sigmoid(x - y)"] * 60)
+    status, _, err = _interrupt(["graph", expression, "x=0.3", "y=-1", "z=2", "--max-nodes", "2000",
+                                 "-o", str(tmp_path / "g.svg")], 0.4, tmp_path, ignoring_ctrl_c=True,
+                                sent=signal.SIGTERM)
+    assert (status, err) in ((128 + signal.SIGTERM, ""), (0, "")), err
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
