@@ -8,7 +8,8 @@ had never been pressed.  And C code that the interrupt stops (numpy's import, a 
 the same Ctrl-C) often reports it as an error of its own.  `run_guarded` handles all of it:
 a swallowed Ctrl-C is delivered again a moment later, an error that follows a Ctrl-C is the
 Ctrl-C's doing, and a repeat while the first one unwinds is ignored rather than cutting the cleanup
-short.  `exit_process` then ends the process without finalizing half-imported C extensions.
+short.  SIGTERM (``kill``) and SIGHUP (a closed terminal) end it through the same cleanup.
+`exit_process` then ends the process without finalizing half-imported C extensions.
 
 Imports nothing but the standard library: the CLI enters this before anything else loads.
 """
@@ -210,8 +211,8 @@ def interrupted(exc: BaseException | None = None) -> bool:
 def run_guarded(run: Callable[[], int], then: Callable[[int, FrameType | None], Any] | None = None) -> int:
     """`run()`'s exit status, or `EXIT_INTERRUPTED` after one line, "micrograd: interrupted", on stderr if
     Ctrl-C was pressed: however it surfaced (a KeyboardInterrupt, an error it caused, a swallowed one
-    still pending when `run` returned).  `then`: the SIGINT handler to leave behind (default: the
-    caller's, put back)."""
+    still pending when `run` returned).  `then`: the handler to leave on SIGINT, SIGTERM and SIGHUP
+    afterwards (default: the caller's, put back).  SIGTERM/SIGHUP come out as SystemExit(128 + signal)."""
     guard = stop_on_interrupt(then)
     said = False
     try:
