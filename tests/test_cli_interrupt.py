@@ -109,8 +109,9 @@ def test_ctrl_c_during_graph(delay: float, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("delay", (0.05, 0.2, 0.4, 0.75, 1.5))
 def test_ctrl_c_during_a_demo_script(delay: float, tmp_path: Path) -> None:
-    """``python -m micrograd.demos.xor``: matplotlib is imported inside, after the script took Ctrl-C over."""
-    status, _, err = _interrupt(["--out", str(tmp_path)], delay, tmp_path, module="micrograd.demos.xor")
+    """``python -m micrograd.demos.cnn`` (about 5 s): matplotlib is imported inside, after the script took
+    Ctrl-C over."""
+    status, _, err = _interrupt(["--out", str(tmp_path)], delay, tmp_path, module="micrograd.demos.cnn")
     _check(status, err, tmp_path)
     assert status == 130
 
