@@ -9,30 +9,21 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..demos.options import one_line
-from ..interrupt import interrupted
+from ..demos.options import EXIT_USAGE, one_line
+from ..demos.options import usage_error as fail  # `fail(message, status=2, label="error")`: one line on stderr
+
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "PROG", "UsageError", "check_encodable", "fail", "one_line",
+           "unencodable", "warn"]
 
 PROG = "micrograd"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the environment failed us: Graphviz missing or crashing, an internal error
-EXIT_USAGE = 2  # bad input: the command line, the expression, an output path the system refuses
+# EXIT_USAGE (2): bad input, the command line, the expression, an output path the system refuses
 
 
 class UsageError(Exception):
     """Bad input to a subcommand, reported by `main` as one line and exit status 2."""
-
-
-def fail(message: str, status: int = EXIT_USAGE, label: str = "error") -> int:
-    """Print ``micrograd: LABEL: MESSAGE`` (one line) on stderr and return `status` (bad input: 2).
-
-    KeyboardInterrupt instead if Ctrl-C was pressed: the error is then its doing (numpy's import
-    stopped half-way, ``dot`` killed by the same Ctrl-C), see `micrograd.interrupt.interrupted`.
-    """
-    if interrupted():
-        raise KeyboardInterrupt
-    print(f"{PROG}: {label}: {one_line(message)}", file=sys.stderr)
-    return status
 
 
 def warn(message: str) -> None:

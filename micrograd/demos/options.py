@@ -124,13 +124,17 @@ def _run_demo(main: DemoMain, argv: Sequence[str] | None) -> int:
     return 0
 
 
-def usage_error(message: str) -> int:
-    """Print ``micrograd: error: MESSAGE`` on stderr and return exit status 2; KeyboardInterrupt instead
-    if Ctrl-C was pressed (the error is then its doing, see `micrograd.interrupt.interrupted`)."""
+def usage_error(message: str, status: int = EXIT_USAGE, label: str = "error") -> int:
+    """Print ``micrograd: LABEL: MESSAGE`` (one line) on stderr and return `status` (bad input: 2); the
+    demo scripts' and the CLI's (``micrograd.cli.console.fail``) one way to report an error.
+
+    KeyboardInterrupt instead if Ctrl-C was pressed: the error is then its doing (numpy's import
+    stopped half-way, ``dot`` killed by the same Ctrl-C), see `micrograd.interrupt.interrupted`.
+    """
     if interrupted():
         raise KeyboardInterrupt
-    print(f"micrograd: error: {one_line(message)}", file=sys.stderr)
-    return EXIT_USAGE
+    print(f"micrograd: {label}: {one_line(message)}", file=sys.stderr)
+    return status
 
 
 def one_line(text: str) -> str:
