@@ -33,18 +33,19 @@ def _env() -> dict[str, str]:
 
 
 # what the console script runs (or, with MODULE set, what a demo script's `__main__` block runs), with a
-# byte on fd READY once what runs before either can take Ctrl-C over is imported (micrograd, the demo)
+# byte on fd READY once what runs before either can take Ctrl-C over is imported (micrograd, micrograd.cli
+# and its micrograd.interrupt, the demo): importing those is Python's, not ours (a cold cache made it 50 ms)
 _CHILD = """
 import importlib, os, sys
 import micrograd
+from micrograd.cli import entry_point  # what the console script imports before anything can take over
+from micrograd.demos.options import run_as_script
 demo = importlib.import_module(os.environ["MODULE"]) if os.environ.get("MODULE") else None
 if os.environ["READY"]:
     os.write(int(os.environ["READY"]), b"1")
 if demo is not None:
-    from micrograd.demos.options import run_as_script
     sys.argv[0] = demo.__file__
     run_as_script(demo.main)
-from micrograd.cli import entry_point
 sys.argv[0] = "micrograd"
 sys.exit(entry_point())
 """
