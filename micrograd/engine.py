@@ -212,7 +212,7 @@ def as_value(x: Scalar) -> Value:
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-_new = object.__new__
+_new, _recording = object.__new__, _grad_enabled.get  # (is_grad_enabled without a call in between)
 _ONE_PASS_AT_A_TIME = threading.RLock()  # passes keep their sums in .grad: one at a time, from any thread
 
 
@@ -222,25 +222,29 @@ def _nothing() -> None:
 
 # ---------------------------------------------------------------- making nodes
 def make_node(data: float, parents: tuple[Value, ...], rule: Primitive, const: float | None = None) -> Value:
-    """A new node holding `data` = ``rule.forward`` of the parents' data: the one place nodes are made.
-
-    It records its parents and rule only if gradients are wanted: grad mode is on and some
-    parent requires grad.  Otherwise it is a constant.
-    """
+    """A new node holding `data` (``rule.forward`` of the parents' data): the one place nodes are made.
+    It records its parents and rule if grad mode is on and some parent requires grad; else it is a constant."""
     out = _new(Value)
     out.data = data if type(data) is float else as_float(data)
-    out.grad, out.label = 0.0, ""
-    if _grad_enabled.get() and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
-        out.requires_grad, out._prev, out._rule, out._const = True, parents, rule, const
+    out.grad = 0.0
+    out.label = ""
+    if _recording() and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
+        out.requires_grad = True
+        out._prev = parents
+        out._rule = rule
+        out._const = const
     else:
         out.requires_grad, out._prev, out._rule, out._const = False, (), None, None
     return out
 
 
 def _apply(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
-    n = len(parents)  # just an optimization: the common arities unpacked by hand (this runs per node)
-    xs = (parents[0].data,) if n == 1 else (parents[0].data, parents[1].data) if n == 2 else [p.data for p in parents]
-    return make_node(rule.forward(*xs) if const is None else rule.forward(*xs, const), parents, rule, const)
+    forward, n = rule.forward, len(parents)  # the common arities called by hand: just an optimization, it runs per node
+    if const is not None:
+        return make_node(forward(parents[0].data, const) if n == 1 else forward(*[p.data for p in parents], const),
+                         parents, rule, const)
+    return make_node(forward(parents[0].data) if n == 1 else forward(parents[0].data, parents[1].data) if n == 2
+                     else forward(*[p.data for p in parents]), parents, rule)
 
 
 def _rebuild(records: list[tuple[Any, ...]]) -> Value:
@@ -322,9 +326,8 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         raise ValueError(f"grad_outputs has {len(seeds)} entries for {len(outs)} outputs")
     with _ONE_PASS_AT_A_TIME, set_grad_enabled(create_graph):  # create_graph records, even under no_grad
         order, flat = _sorted(outs)
-        for node in order:
-            if isinstance(node._rule, Closure):
-                node._rule.partials()  # refuses, naming Primitive
+        for closure in {n._rule for n in order if isinstance(n._rule, Closure)}:
+            closure.partials()  # refuses, naming Primitive
         touched = list(dict.fromkeys([*outs, *order, *flat, *(p for n in order for p in n._prev), *ins]))
         saved = [n.grad for n in touched]
         try:

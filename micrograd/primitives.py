@@ -105,21 +105,36 @@ class Primitive:
         parent's ``.grad``.  The reverse walk calls it once per node, children first; a rule with a
         faster way to do the same arithmetic (micrograd.fused) overrides it."""
         g, parents, const = node.grad, node._prev, node._const
+        n = len(parents)
         if create_graph:  # the partials of Values: recorded, so differentiable again
             ds = self.local_derivatives(parents, node, const)
-        else:  # float_partials, with the common arities unpacked by hand: just an optimization, it runs per node
-            n = len(parents)
-            xs = (parents[0].data,) if n == 1 else (parents[0].data, parents[1].data) if n == 2 else tuple(
-                p.data for p in parents)
+        else:  # the partials of floats; the common arities called by hand (just an optimization: it runs per node)
+            partials, out = self.partials, node.data
             try:
-                ds = self.partials(*xs, node.data) if const is None else self.partials(*xs, node.data, const)
+                if n == 1:
+                    ds = partials(parents[0].data, out) if const is None else partials(parents[0].data, out, const)
+                elif n == 2 and const is None:
+                    ds = partials(parents[0].data, parents[1].data, out)
+                else:
+                    xs = [p.data for p in parents]
+                    ds = partials(*xs, out) if const is None else partials(*xs, out, const)
             except (ArithmeticError, ValueError):
-                ds = self._on_constants(xs, node)
-        if len(ds) != len(parents):  # checked before anything is added, as PyTorch
-            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(parents)} inputs")
-        for parent, d in zip(parents, ds):
-            if parent.requires_grad:
-                parent.grad += d * g
+                ds = self._on_constants([p.data for p in parents], node)
+        if len(ds) != n:  # checked before anything is added, as PyTorch
+            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {n} inputs")
+        if n == 1:  # again the common arities by hand
+            if parents[0].requires_grad:
+                parents[0].grad += ds[0] * g
+        elif n == 2:
+            a, b = parents
+            if a.requires_grad:
+                a.grad += ds[0] * g
+            if b.requires_grad:
+                b.grad += ds[1] * g
+        else:
+            for parent, d in zip(parents, ds):
+                if parent.requires_grad:
+                    parent.grad += d * g
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

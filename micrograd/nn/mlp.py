@@ -110,9 +110,12 @@ class Neuron(Module):
         return f"{_REPR.get(self.activation, self.activation)}Neuron({len(self.w)})"
 
 
-#: What `Layer` remembers of one neuron between calls: a copy of its ``w`` list, its ``b``, and
-#: the row ``(b, *w)`` made from them (numbers in it made constants, a missing bias a constant 0).
-_Seen = tuple[list[Any], Any, tuple[Value, ...]]
+#: What `Layer` compares between calls, one entry per neuron: its ``w`` (the live list now; a copy of
+#: it in what was remembered), ``b``, activation, leaky slope and type.
+_Key = list[tuple[list[Any], Any, Any, Any, type]]
+#: A layer's one-call plan: the neurons' rows ``(b, *w)``, the fused rule, and an activation (with
+#: each neuron's slope) applied after it; None when the layer must go neuron by neuron.
+_Plan = tuple[list[tuple[Value, ...]], Any, Primitive | None, list[float]] | None
 
 
 class Layer(Module):
@@ -120,18 +123,19 @@ class Layer(Module):
 
     Like micrograd, a layer of one neuron returns a bare Value rather than a list.  When the
     neurons are plain `Neuron`s with one activation, the whole layer is one `dot_nodes` call
-    whose nodes share one tuple of inputs.  Each call compares every neuron's ``b`` (by identity)
-    and ``w`` (element by element, by identity) with what the last call saw and rebuilds the row
-    of any neuron that changed, so changes made in any way are seen; unchanged rows are reused, so
-    a call costs one comparison per weight rather than building and checking every row again.
+    whose nodes share one tuple of inputs.  Each call compares every neuron (its type, activation,
+    ``b`` by identity and ``w`` item by item, by identity) with what the last call saw, in one
+    comparison, and makes the rows again if anything changed, so changes made in any way are seen;
+    otherwise the rows are reused, so a call costs one comparison per weight rather than building
+    and checking every row again.
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         positive_int("nout", nout)
         kwargs.setdefault("fan_out", nout)
         self.neurons: list[Any] = [Neuron(nin, **kwargs) for _ in range(nout)]
-        self._seen: list[_Seen | None] = []
-        self._same_size: bool | None = None  # whether the rows in _seen all have one length; None: not known
+        self._key: _Key | None = None  # what the plan below was made from
+        self._plan: _Plan = None
 
     def __call__(self, x: Iterable[Scalar] | Scalar) -> Value | list[Value]:
         """`nout` Values for `nin` inputs (Values or numbers); one bare Value when `nout` is 1.
@@ -150,31 +154,30 @@ class Layer(Module):
                 out = [after(o, s) for o, s in zip(out, slopes)]
         return out[0] if len(out) == 1 else out
 
-    def _one_call(self) -> tuple[list[tuple[Value, ...]], Any, Primitive | None, list[float]] | None:
-        """The neurons' rows, the fused rule, and an activation (with its slopes) to apply after it;
-        None if the layer must go neuron by neuron."""
+    def _one_call(self) -> _Plan:
+        """The plan of the last call if no neuron changed since (one comparison, made in C: each
+        ``b`` and each item of ``w`` by identity, against a copy of the list), else a new one."""
+        try:
+            key = [(n.w, n.b, n.activation, n.negative_slope, type(n)) for n in self.neurons]
+        except AttributeError:  # not all neurons are Neurons
+            return None
+        if key != self._key:
+            self._plan = self._new_plan()
+            self._key = [(list(k[0]), *k[1:]) for k in key]  # copies: a change in place must show next time
+        return self._plan
+
+    def _new_plan(self) -> _Plan:
         neurons = self.neurons
-        if not neurons or type(neurons[0]) is not Neuron:
+        if not neurons or any(type(n) is not Neuron for n in neurons):
             return None
         name = neurons[0].activation
+        if any(n.activation != name for n in neurons):
+            return None
         act = _rule(name)
         after = act if act is not None and act.const else None
-        seen = self._seen
-        if len(seen) != len(neurons):
-            seen = self._seen = [None] * len(neurons)
-        rows = []
-        for i, (n, hit) in enumerate(zip(neurons, seen)):
-            if type(n) is not Neuron or n.activation != name:
-                return None
-            w, b = n.w, n.b
-            # new, or changed since the last call (Value has no __eq__: the list comparison is by identity)
-            if hit is None or hit[1] is not b or hit[0] != w:
-                hit = seen[i] = (list(w), b, tuple(map(as_value, (0.0 if b is None else b, *w))))
-                self._same_size = None  # known again only after a pass over every row
-            rows.append(hit[2])
-        if self._same_size is None:
-            self._same_size = len({len(row) for row in rows}) == 1
-        if not self._same_size:  # neurons of different sizes: each names its own mismatch
+        # numbers in a row become constants, a missing bias a constant 0
+        rows = [tuple(map(as_value, (0.0 if n.b is None else n.b, *n.w))) for n in neurons]
+        if len({len(row) for row in rows}) != 1:  # neurons of different sizes: each names its own mismatch
             return None
         slopes = [n.negative_slope for n in neurons] if after is not None else []
         return rows, neuron_rule(None if after is not None else act), after, slopes
