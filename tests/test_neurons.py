@@ -510,3 +510,25 @@ def test_nan_input_gives_nan_output_through_neuron_layer_and_mlp(activation):
     assert all(math.isnan(o.data) for o in model([math.nan, 0.0]))
     model.layers[0].neurons[0].w[0].data = math.nan  # a nan weight reaches every output
     assert all(math.isnan(o.data) for o in model([1.0, 1.0]))
+
+
+def test_layer_sees_a_new_slope_and_a_neuron_of_another_class_with_the_same_weights():
+    """What the layer compares between calls includes each neuron's slope and class, not only
+    its weights: a leaky slope changed, or a neuron swapped for a subclass instance holding
+    the very same w and b, must show in the next call."""
+    layer = nn.Layer(1, 2, activation="leaky_relu", negative_slope=0.1, rng=random.Random(0))
+    for n in layer.neurons:
+        n.w, n.b = [Value(1.0)], Value(0.0)
+    x = [Value(-2.0)]  # every pre-activation is -2: the slope decides the output
+    assert [o.data for o in layer(x)] == [-0.2, -0.2]
+    layer.neurons[1].negative_slope = 0.5
+    assert [o.data for o in layer(x)] == [-0.2, -1.0]
+
+    class Doubled(nn.Neuron):
+        def __call__(self, x):  # type: ignore[no-untyped-def]
+            return super().__call__(x) * 2
+
+    twin = Doubled(1, activation="leaky_relu", negative_slope=0.1)
+    twin.w, twin.b = layer.neurons[0].w, layer.neurons[0].b  # the same objects as the neuron it replaces
+    layer.neurons[0] = twin
+    assert [o.data for o in layer(x)] == [-0.4, -1.0]
