@@ -96,7 +96,7 @@ class Value:
     @classmethod
     def record(cls, rule: Primitive, inputs: Sequence[Scalar], const: float | None = None) -> Value:
         """Apply `rule` to `inputs` (Values or numbers) and record the node: how a `Primitive` calls us."""
-        return _apply(rule, tuple(map(as_value, inputs)), const)
+        return make_node(rule, tuple(map(as_value, inputs)), const)
 
     @property
     def _op(self) -> str:
@@ -128,29 +128,29 @@ class Value:
     # -- primitives as operators ---------------------------------------------------
     # a number is folded into the node: x * 3 is one node '*3' with one parent
     def __add__(self, other: Scalar) -> Value:
-        return _apply(ADD, (self, other)) if isinstance(other, Value) else _apply(SHIFT, (self,), as_float(other))
+        return make_node(ADD, (self, other)) if isinstance(other, Value) else make_node(SHIFT, (self,), as_float(other))
 
     def __mul__(self, other: Scalar) -> Value:
-        return _apply(MUL, (self, other)) if isinstance(other, Value) else _apply(SCALE, (self,), as_float(other))
+        return make_node(MUL, (self, other)) if isinstance(other, Value) else make_node(SCALE, (self,), as_float(other))
 
     def __pow__(self, other: Scalar) -> Value:
-        return _apply(POW, (self, other)) if isinstance(other, Value) else _apply(POWC, (self,), as_float(other))
+        return make_node(POW, (self, other)) if isinstance(other, Value) else make_node(POWC, (self,), as_float(other))
 
-    def __truediv__(self, other: Scalar) -> Value: return _apply(rules.DIV, (self, as_value(other)))
-    def __floordiv__(self, other: Scalar) -> Value: return _apply(rules.FLOORDIV, (self, as_value(other)))
-    def __mod__(self, other: Scalar) -> Value: return _apply(rules.MOD, (self, as_value(other)))
-    def exp(self) -> Value: return _apply(rules.EXP, (self,))
-    def log(self) -> Value: return _apply(rules.LOG, (self,))
-    def sqrt(self) -> Value: return _apply(rules.SQRT, (self,))
-    def tanh(self) -> Value: return _apply(rules.TANH, (self,))
-    def sigmoid(self) -> Value: return _apply(rules.SIGMOID, (self,))
-    def softplus(self) -> Value: return _apply(rules.SOFTPLUS, (self,))
-    def relu(self) -> Value: return _apply(rules.RELU, (self,))
-    def abs(self) -> Value: return _apply(rules.ABS, (self,))
-    def sin(self) -> Value: return _apply(rules.SIN, (self,))
-    def cos(self) -> Value: return _apply(rules.COS, (self,))
+    def __truediv__(self, other: Scalar) -> Value: return make_node(rules.DIV, (self, as_value(other)))
+    def __floordiv__(self, other: Scalar) -> Value: return make_node(rules.FLOORDIV, (self, as_value(other)))
+    def __mod__(self, other: Scalar) -> Value: return make_node(rules.MOD, (self, as_value(other)))
+    def exp(self) -> Value: return make_node(rules.EXP, (self,))
+    def log(self) -> Value: return make_node(rules.LOG, (self,))
+    def sqrt(self) -> Value: return make_node(rules.SQRT, (self,))
+    def tanh(self) -> Value: return make_node(rules.TANH, (self,))
+    def sigmoid(self) -> Value: return make_node(rules.SIGMOID, (self,))
+    def softplus(self) -> Value: return make_node(rules.SOFTPLUS, (self,))
+    def relu(self) -> Value: return make_node(rules.RELU, (self,))
+    def abs(self) -> Value: return make_node(rules.ABS, (self,))
+    def sin(self) -> Value: return make_node(rules.SIN, (self,))
+    def cos(self) -> Value: return make_node(rules.COS, (self,))
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
-        return _apply(rules.LEAKY_RELU, (self,), as_float(negative_slope))
+        return make_node(rules.LEAKY_RELU, (self,), as_float(negative_slope))
     __abs__ = abs
 
     # -- derived operators ---------------------------------------------------------
@@ -221,9 +221,18 @@ def _nothing() -> None:
 
 
 # ---------------------------------------------------------------- making nodes
-def make_node(data: float, parents: tuple[Value, ...], rule: Primitive, const: float | None = None) -> Value:
-    """A new node holding `data` (``rule.forward`` of the parents' data): the one place nodes are made.
-    It records its parents and rule if grad mode is on and some parent requires grad; else it is a constant."""
+def make_node(rule: Primitive, parents: tuple[Value, ...], const: float | None = None,
+              data: float | None = None) -> Value:
+    """A new node: `rule` applied to the parents' data (and `const`), or `data` if the caller has computed
+    it (the neuron loop has): the one place nodes are made.  It records its parents and rule if grad mode
+    is on and some parent requires grad; else it is a constant."""
+    if data is None:  # the common arities called by hand: just an optimization, it runs per node
+        f, n = rule.forward, len(parents)
+        if const is None:
+            data = f(parents[0].data) if n == 1 else f(parents[0].data, parents[1].data) if n == 2 else f(
+                *[p.data for p in parents])
+        else:
+            data = f(parents[0].data, const) if n == 1 else f(*[p.data for p in parents], const)
     out = _new(Value)
     out.data = data if type(data) is float else as_float(data)
     out.grad = 0.0
@@ -236,15 +245,6 @@ def make_node(data: float, parents: tuple[Value, ...], rule: Primitive, const: f
     else:
         out.requires_grad, out._prev, out._rule, out._const = False, (), None, None
     return out
-
-
-def _apply(rule: Primitive, parents: tuple[Value, ...], const: float | None = None) -> Value:
-    forward, n = rule.forward, len(parents)  # the common arities called by hand: just an optimization, it runs per node
-    if const is not None:
-        return make_node(forward(parents[0].data, const) if n == 1 else forward(*[p.data for p in parents], const),
-                         parents, rule, const)
-    return make_node(forward(parents[0].data) if n == 1 else forward(parents[0].data, parents[1].data) if n == 2
-                     else forward(*[p.data for p in parents]), parents, rule)
 
 
 def _rebuild(records: list[tuple[Any, ...]]) -> Value:
@@ -347,4 +347,4 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
 def vsum(values: Iterable[Scalar]) -> Value:
     """Sum as one node (not a chain of additions), correctly rounded (math.fsum), cheap to walk."""
     parents = tuple(map(as_value, values))
-    return _apply(rules.SUM, parents) if parents else Value(0.0, requires_grad=False)
+    return make_node(rules.SUM, parents) if parents else Value(0.0, requires_grad=False)

@@ -158,5 +158,5 @@ def dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar], rule:
                 acc = 0.0
         elif squash is not None:
             acc = squash(acc)
-        out.append(make_node(acc, row + xs, rule))
+        out.append(make_node(rule, row + xs, None, acc))  # data=acc, passed by position (cheaper)
     return out

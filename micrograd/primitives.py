@@ -22,6 +22,7 @@ class to record the node (``type(x).record``), so the table stays a table.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -311,12 +312,12 @@ cos: Primitive
 floor_div: Primitive
 
 # name                 forward                                   partials (xs..., out[, const])  source: calculus
-ADD = Primitive("+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0))
-MUL = Primitive("*", lambda a, b: a * b, lambda a, b, out: (b, a))
-DIV = Primitive("/", ieee(lambda a, b: a / b, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
+ADD = Primitive("+", operator.add, lambda a, b, out: (1.0, 1.0))
+MUL = Primitive("*", operator.mul, lambda a, b, out: (b, a))
+DIV = Primitive("/", ieee(operator.truediv, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
 POW = Primitive("**", ieee(math.pow, _pow_error), lambda a, b, out: (_pow_da(a, b), _pow_db(a, b, out)))  # a ** b
-SHIFT = Primitive("+{}", lambda x, c: x + c, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
-SCALE = Primitive("*{}", lambda x, c: x * c, lambda x, out, c: (c,), const=True)  # x * c
+SHIFT = Primitive("+{}", operator.add, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
+SCALE = Primitive("*{}", operator.mul, lambda x, out, c: (c,), const=True)  # x * c
 POWC = Primitive("**{}", ieee(math.pow, _pow_error),
                  lambda x, out, c: (0.0 if c == 0 else c * powc(x, c - 1.0),), const=True)  # x ** c
 SUM = Primitive("sum", _sum, lambda *xs_out: (1.0,) * (len(xs_out) - 1))
