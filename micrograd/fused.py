@@ -61,7 +61,10 @@ class DotRule(Primitive):
         if create_graph:
             return super().chain(node, create_graph)
         act, g = self.activation, node.grad
-        slope = 1.0 if act is None else act.partials(None, node.data)[0]
+        if act is RELU:  # RELU's partial inline, as in dot_nodes; held to it by a test
+            slope = 0.0 if node.data <= 0 else 1.0
+        else:
+            slope = 1.0 if act is None else act.partials(None, node.data)[0]
         prev = node._prev
         n = (len(prev) - 1) // 2
         bias, weights, inputs = prev[0], prev[1:n + 1], prev[n + 1:]
