@@ -532,3 +532,44 @@ def test_layer_sees_a_new_slope_and_a_neuron_of_another_class_with_the_same_weig
     twin.w, twin.b = layer.neurons[0].w, layer.neurons[0].b  # the same objects as the neuron it replaces
     layer.neurons[0] = twin
     assert [o.data for o in layer(x)] == [-0.4, -1.0]
+
+
+def test_a_new_bias_is_seen_even_if_it_claims_to_equal_the_old_one():
+    """The layer tells biases apart by identity, as the neuron does: a Value subclass whose ``==``
+    answers with a truthy Value (as tensor libraries do) must not pass for the bias it replaces."""
+
+    class Elementwise(Value):
+        __slots__ = ()
+        __hash__ = Value.__hash__
+
+        def __eq__(self, other: object) -> Value:  # type: ignore[override]
+            return Value(1.0)
+
+    layer = nn.Layer(2, 3, rng=random.Random(0))
+    x = [Value(0.5), Value(-1.5)]
+    layer(x)
+    layer.neurons[0].b = Elementwise(5.0)
+    assert [o.data for o in layer(x)] == [nn.Neuron.__call__(n, x).data for n in layer.neurons]
+
+
+@pytest.mark.parametrize("change", ["slope", "bias", "weight"])
+def test_a_number_changed_to_an_equal_one_of_another_sign_is_seen(change: str):
+    """0.0 == -0.0, but they are different numbers (bit patterns, and -0.0 * -1 is 0.0 not -0.0):
+    a layer must not mistake one for the other when a slope, a bias or a weight given as a
+    number changes sign at zero.  The neuron computed on its own is the reference."""
+    layer = nn.Layer(1, 1, activation="leaky_relu" if change == "slope" else "linear")
+    n = layer.neurons[0]
+    if change == "slope":
+        n.w, n.b, n.negative_slope, x = [Value(1.0)], Value(0.0), -0.0, [-1.0]
+    elif change == "bias":
+        n.w, n.b, x = [Value(-0.0)], 0.0, [1.0]
+    else:
+        n.w, n.b, x = [0.0], Value(-0.0), [1.0]
+    layer(x)
+    if change == "slope":
+        n.negative_slope = 0.0
+    elif change == "bias":
+        n.b = -0.0
+    else:
+        n.w[0] = -0.0
+    assert bits(layer(x).data) == bits(nn.Neuron.__call__(n, x).data)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine import Scalar, Value, as_value
-from ..fused import dot, dot_nodes, neuron_rule
+from ..fused import DotRule, dot, dot_nodes, neuron_rule
 from ..primitives import ACTIVATIONS, Primitive, activation
 from .checkpoint import Nested
 from .init import RandomSource, check_init, draw, resolve_rng
@@ -110,12 +110,29 @@ class Neuron(Module):
         return f"{_REPR.get(self.activation, self.activation)}Neuron({len(self.w)})"
 
 
-#: What `Layer` compares between calls, one entry per neuron: its ``w`` (the live list now; a copy of
-#: it in what was remembered), ``b``, activation, leaky slope and type.
-_Key = list[tuple[list[Any], Any, Any, Any, type]]
-#: A layer's one-call plan: the neurons' rows ``(b, *w)``, the fused rule, and an activation (with
-#: each neuron's slope) applied after it; None when the layer must go neuron by neuron.
-_Plan = tuple[list[tuple[Value, ...]], Any, Primitive | None, list[float]] | None
+#: What `Layer` remembers of its neurons between calls, one entry per neuron: a copy of its ``w``
+#: list, its ``b`` and the class of ``b``, its activation and its class.
+_Key = list[tuple[list[Any], Any, type, Any, type]]
+#: A layer's one-call plan: the neurons' rows ``(b, *w)``, the fused rule, and an activation with a
+#: parameter (leaky_relu) applied after it; None when the layer must go neuron by neuron.
+_Plan = tuple[list[tuple[Value, ...]], DotRule, Primitive | None] | None
+_IDENTITY = object.__eq__  # what == is for a class that does not define it
+
+
+def _plan_of(key: _Key) -> _Plan:
+    """The plan for neurons as `key` records them (a snapshot: the plan and what it was made from agree)."""
+    if not key or any(cls is not Neuron for *_, cls in key):
+        return None
+    name = key[0][3]
+    if any(k[3] != name for k in key):
+        return None
+    act = _rule(name)
+    after = act if act is not None and act.const else None
+    # numbers in a row become constants, a missing bias a constant 0
+    rows = [tuple(map(as_value, (0.0 if b is None else b, *w))) for w, b, *_ in key]
+    if len({len(row) for row in rows}) != 1:  # neurons of different sizes: each names its own mismatch
+        return None
+    return rows, neuron_rule(None if after is not None else act), after
 
 
 class Layer(Module):
@@ -123,19 +140,18 @@ class Layer(Module):
 
     Like micrograd, a layer of one neuron returns a bare Value rather than a list.  When the
     neurons are plain `Neuron`s with one activation, the whole layer is one `dot_nodes` call
-    whose nodes share one tuple of inputs.  Each call compares every neuron (its type, activation,
-    ``b`` by identity and ``w`` item by item, by identity) with what the last call saw, in one
-    comparison, and makes the rows again if anything changed, so changes made in any way are seen;
-    otherwise the rows are reused, so a call costs one comparison per weight rather than building
-    and checking every row again.
+    whose nodes share one tuple of inputs.  Each call compares every neuron (its class, activation,
+    slope, ``b`` by identity and ``w`` item by item) with what the last call saw, in one comparison,
+    and makes the rows again if anything changed, so changes made in any way are seen; otherwise
+    the rows are reused, so a call costs one comparison per weight rather than building and
+    checking every row again.
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         positive_int("nout", nout)
         kwargs.setdefault("fan_out", nout)
         self.neurons: list[Any] = [Neuron(nin, **kwargs) for _ in range(nout)]
-        self._key: _Key | None = None  # what the plan below was made from
-        self._plan: _Plan = None
+        self._memo: tuple[_Key, _Plan] | None = None  # the last plan and what it was made from
 
     def __call__(self, x: Iterable[Scalar] | Scalar) -> Value | list[Value]:
         """`nout` Values for `nin` inputs (Values or numbers); one bare Value when `nout` is 1.
@@ -146,41 +162,35 @@ class Layer(Module):
             values = tuple(map(as_value, xs))  # numbers become constants once, not once per neuron
             out = [n(values) for n in self.neurons]
         else:
-            rows, rule, after, slopes = plan
+            rows, rule, after = plan
             if len(xs) != len(rows[0]) - 1:
                 raise ValueError(f"dot: {len(rows[0]) - 1} weights for {len(xs)} inputs")
             out = dot_nodes(rows, xs, rule)
-            if after is not None:
-                out = [after(o, s) for o, s in zip(out, slopes)]
+            if after is not None:  # the slopes are read at each call
+                out = [after(o, n.negative_slope) for o, n in zip(out, self.neurons)]
         return out[0] if len(out) == 1 else out
 
     def _one_call(self) -> _Plan:
-        """The plan of the last call if no neuron changed since (one comparison, made in C: each
-        ``b`` and each item of ``w`` by identity, against a copy of the list), else a new one."""
+        """The plan of the last call if no neuron changed since, else a new one.
+
+        The check is one comparison, made in C, of what each neuron is now with what the plan was
+        made from (`_Key`).  Python compares items by identity first, then by ``==``, which Values
+        do not define; a plan whose ``b`` or ``w`` holds anything that does define it (a number, a
+        Value subclass with an elementwise ``==``) is not remembered, and a bias replaced by such
+        a thing changes the class compared.
+        """
         try:
-            key = [(n.w, n.b, n.activation, n.negative_slope, type(n)) for n in self.neurons]
+            key = [(n.w, n.b, type(n.b), n.activation, type(n)) for n in self.neurons]
         except AttributeError:  # not all neurons are Neurons
             return None
-        if key != self._key:
-            self._plan = self._new_plan()
-            self._key = [(list(k[0]), *k[1:]) for k in key]  # copies: a change in place must show next time
-        return self._plan
-
-    def _new_plan(self) -> _Plan:
-        neurons = self.neurons
-        if not neurons or any(type(n) is not Neuron for n in neurons):
-            return None
-        name = neurons[0].activation
-        if any(n.activation != name for n in neurons):
-            return None
-        act = _rule(name)
-        after = act if act is not None and act.const else None
-        # numbers in a row become constants, a missing bias a constant 0
-        rows = [tuple(map(as_value, (0.0 if n.b is None else n.b, *n.w))) for n in neurons]
-        if len({len(row) for row in rows}) != 1:  # neurons of different sizes: each names its own mismatch
-            return None
-        slopes = [n.negative_slope for n in neurons] if after is not None else []
-        return rows, neuron_rule(None if after is not None else act), after, slopes
+        memo = self._memo
+        if memo is not None and key == memo[0]:
+            return memo[1]
+        key = [(list(w), *rest) for w, *rest in key]  # copies, so a change in place shows next time
+        plan = _plan_of(key)
+        by_identity = all(type(v).__eq__ is _IDENTITY for w, b, *_ in key for v in (b, *w))
+        self._memo = (key, plan) if by_identity else None  # one assignment: threads see both or neither
+        return plan
 
     def named_children(self) -> list[tuple[str, Module]]:
         return [(f"neurons.{i}", n) for i, n in enumerate(self.neurons)]
