@@ -223,19 +223,14 @@ def _nothing() -> None:
 # ---------------------------------------------------------------- making nodes
 def make_node(rule: Primitive, parents: tuple[Value, ...], const: float | None = None,
               data: float | None = None) -> Value:
-    """A new node: `rule` applied to the parents' data (and `const`), or `data` if the caller has computed
-    it (the neuron loop has): the one place nodes are made.  It records its parents and rule if grad mode
-    is on and some parent requires grad; else it is a constant."""
-    if data is None:  # the common arities called by hand: just an optimization, it runs per node
-        f, n = rule.forward, len(parents)
-        if const is None:
-            data = f(parents[0].data) if n == 1 else f(parents[0].data, parents[1].data) if n == 2 else f(
-                *[p.data for p in parents])
-        else:
-            data = f(parents[0].data, const) if n == 1 else f(*[p.data for p in parents], const)
+    """A new node holding `data`, by default ``rule.forward_at(parents, const)``: the one place nodes
+    are made.  It records its parents and rule if grad mode is on and some parent requires grad;
+    else it is a constant.  (The neuron loop computes `data` itself.)"""
+    if data is None:
+        data = rule.forward_at(parents, const)
     out = _new(Value)
     out.data = data if type(data) is float else as_float(data)
-    out.grad = 0.0
+    out.grad = 0.0  # one slot per statement: four in one would build a tuple (this runs per node)
     out.label = ""
     if _recording() and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
         out.requires_grad = True
@@ -243,7 +238,8 @@ def make_node(rule: Primitive, parents: tuple[Value, ...], const: float | None =
         out._rule = rule
         out._const = const
     else:
-        out.requires_grad, out._prev, out._rule, out._const = False, (), None, None
+        out.requires_grad = False
+        out._prev, out._rule, out._const = (), None, None
     return out
 
 
@@ -326,7 +322,8 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         raise ValueError(f"grad_outputs has {len(seeds)} entries for {len(outs)} outputs")
     with _ONE_PASS_AT_A_TIME, set_grad_enabled(create_graph):  # create_graph records, even under no_grad
         order, flat = _sorted(outs)
-        for closure in {n._rule for n in order if isinstance(n._rule, Closure)}:
+        closure = next((n._rule for n in order if isinstance(n._rule, Closure)), None)
+        if closure is not None:
             closure.partials()  # refuses, naming Primitive
         touched = list(dict.fromkeys([*outs, *order, *flat, *(p for n in order for p in n._prev), *ins]))
         saved = [n.grad for n in touched]

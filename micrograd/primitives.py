@@ -77,13 +77,51 @@ class Primitive:
         floats = [as_float(x) for x in inputs]
         return self.forward(*floats) if const is None else self.forward(*floats, const)
 
+    def forward_at(self, parents: Sequence[Any], const: float | None = None) -> float:
+        """``forward`` of the parents' data (and `const`): the number a new node holds.  Where a rule
+        written with Python's operators raises (``1 / 0``), it is evaluated again on constant Values,
+        which follow IEEE, as the partials are (`float_partials`)."""
+        f, n = self.forward, len(parents)  # the common arities called by hand: just an optimization, it runs per node
+        try:
+            if const is not None:
+                return f(parents[0].data, const) if n == 1 else f(*[p.data for p in parents], const)
+            if n == 2:
+                return f(parents[0].data, parents[1].data)
+            return f(parents[0].data) if n == 1 else f(*[p.data for p in parents])
+        except (ArithmeticError, ValueError) as error:
+            return self._forward_on_constants(parents, const, error)
+
+    def _forward_on_constants(self, parents: Sequence[Any], const: float | None, error: Exception) -> float:
+        constant = type(parents[0])
+        xs = [constant(p.data, requires_grad=False) for p in parents]
+        return data(self._again(error, lambda: self.forward(*xs) if const is None else self.forward(*xs, const)))
+
     def local_derivatives(self, xs: Sequence[Any], out: Any, const: float | None) -> Sequence[Any]:
         """d out / d x_i for each input: the rule's partials, called with the parameter if it has one.
         ValueError if the rule gives a different number of partials than inputs (as PyTorch)."""
-        ds = self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
-        if len(ds) != len(xs):
-            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {len(xs)} inputs")
+        return self._counted(self.partials(*xs, out) if const is None else self.partials(*xs, out, const), len(xs))
+
+    def _counted(self, ds: Any, n: int) -> Sequence[Any]:
+        """`ds` if it is a sequence of `n` derivatives; else a ValueError naming the rule (a TypeError
+        if it is no sequence at all, such as a bare number)."""
+        if not isinstance(ds, Sequence):
+            raise TypeError(f"{self.name}: partials must return a tuple, one derivative per input, "
+                            f"not {type(ds).__name__}")
+        if len(ds) != n:
+            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {n} inputs")
         return ds
+
+    def _again(self, error: Exception, on_constants: Callable[[], Any]) -> Any:
+        """`on_constants()`, the rule evaluated on constant Values where it raised `error` on floats.  If it
+        raises there too, it meant to (a check of its own): `error` stands.  If it calls a function of
+        floats (``math.log``), it has no IEEE answer: a ValueError says so."""
+        try:
+            return on_constants()
+        except TypeError:
+            raise ValueError(f"{self.name}: raised {error!r} on floats; write the rule with operators and "
+                             "micrograd.math, which give inf and nan there (IEEE)") from error
+        except (ArithmeticError, ValueError):
+            raise error from None
 
     def float_partials(self, node: Any) -> Sequence[Any]:
         """The partials at `node` as numbers.  Where a rule written with Python's operators raises
@@ -92,13 +130,13 @@ class Primitive:
         xs = [p.data for p in node._prev]
         try:
             return self.local_derivatives(xs, node.data, node._const)
-        except (ArithmeticError, ValueError):
-            return self._on_constants(xs, node)
+        except (ArithmeticError, ValueError) as error:
+            return self._on_constants(xs, node, error)
 
-    def _on_constants(self, xs: Sequence[float], node: Any) -> list[float]:
+    def _on_constants(self, xs: Sequence[float], node: Any, error: Exception) -> list[float]:
         constant = type(node)
-        ds = self.local_derivatives([constant(x, requires_grad=False) for x in xs],
-                                    constant(node.data, requires_grad=False), node._const)
+        ds = self._again(error, lambda: self.local_derivatives([constant(x, requires_grad=False) for x in xs],
+                                                               constant(node.data, requires_grad=False), node._const))
         return [data(d) for d in ds]
 
     def chain(self, node: Any, create_graph: bool) -> None:
@@ -119,10 +157,10 @@ class Primitive:
                 else:
                     xs = [p.data for p in parents]
                     ds = partials(*xs, out) if const is None else partials(*xs, out, const)
-            except (ArithmeticError, ValueError):
-                ds = self._on_constants([p.data for p in parents], node)
-        if len(ds) != n:  # checked before anything is added, as PyTorch
-            raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {n} inputs")
+            except (ArithmeticError, ValueError) as error:
+                ds = self._on_constants([p.data for p in parents], node, error)
+        if type(ds) is not tuple or len(ds) != n:  # checked before anything is added, as PyTorch
+            ds = self._counted(ds, n)
         if n == 1:  # again the common arities by hand
             if parents[0].requires_grad:
                 parents[0].grad += ds[0] * g

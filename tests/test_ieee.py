@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -210,3 +211,70 @@ def test_partials_of_the_wrong_length_are_refused_in_every_mode() -> None:
     for create_graph in (False, True):
         with pytest.raises(ValueError, match="1 derivatives for 2 inputs"):
             grad(short(a, b), [a, b], create_graph=create_graph)
+
+
+def _rule_of_arity(n: int, const: bool, returns: Any) -> P.Primitive:
+    """x_1 * ... * x_n (times c when `const`), whose partials return `returns(true_partials)`."""
+    def forward(*args: float) -> float:
+        return math.prod(args)
+
+    def partials(*args: Any) -> Any:
+        xs = args[:n]
+        c = args[-1] if const else 1.0
+        true = tuple(c * math.prod(x for j, x in enumerate(xs) if j != i) for i in range(n))
+        return returns(true)
+
+    return P.Primitive("prod", forward, partials, const=const)
+
+
+_SHAPES = {  # what the partials return instead of their n derivatives, and what must be said
+    "too few": (lambda ds: ds[:-1], ValueError, "partials returned {m} derivatives for {n} inputs", -1),
+    "too many": (lambda ds: (*ds, 0.0), ValueError, "partials returned {m} derivatives for {n} inputs", 1),
+    "a number": (lambda ds: ds[0], TypeError, "partials must return a tuple, one derivative per input, not {t}", 0),
+    "a generator": (lambda ds: (d for d in ds), TypeError,
+                    "partials must return a tuple, one derivative per input, not generator", 0),
+}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("const", [False, True])
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_partials_of_the_wrong_shape_are_refused_before_anything_is_added(n: int, const: bool, shape: str) -> None:
+    """Every arity the chain step handles by hand (1, 2) and the general one (3), with and without a
+    parameter: too few or too many derivatives, a bare number or a generator is refused naming the
+    rule, in backward() and in grad() of both modes, and no .grad has changed."""
+    how, error, message, extra = _SHAPES[shape]
+    rule = _rule_of_arity(n, const, how)
+    xs = [Value(1.5 + i) for i in range(n)]
+    text = "^prod: " + re.escape(message.format(m=n + extra, n=n, t="@")).replace("@", "(float|Value)") + "$"
+
+    def out() -> Value:
+        return rule(*xs, 2.0) if const else rule(*xs)
+
+    with pytest.raises(error, match=text):
+        (out() + xs[0]).backward()  # the walk reaches the rule's node after the + has added into x0: it
+    assert [x.grad for x in xs[1:]] == [0.0] * (n - 1)  # must refuse before adding anything itself
+    for x in xs:
+        x.grad = 0.0
+    for create_graph in (False, True):
+        with pytest.raises(error, match=text):
+            grad(out(), xs, create_graph=create_graph)
+        assert [x.grad for x in xs] == [0.0] * n
+
+
+def test_a_forward_written_with_python_operators_follows_ieee_and_one_with_math_is_named():
+    """A rule's forward that raises on floats (1 / 0) is evaluated again on constant Values, as its
+    partials are: the node holds inf, like the built-in rules.  One that calls a function of floats
+    (math.log) has no IEEE answer to give: a ValueError names the rule and says what to use."""
+    recip = P.Primitive("recip", lambda x: 1 / x, lambda x, out: (-out * out,))
+    assert recip(Value(0.0)).data == math.inf and recip(Value(-0.0)).data == -math.inf
+    xlogx = P.Primitive("xlogx", lambda x: x * math.log(x), lambda x, out: (math.log(x) + 1,))
+    with pytest.raises(ValueError, match=r"^xlogx: raised ValueError\('math domain error'\) on floats; write the "):
+        xlogx(Value(0.0))
+    y = Value(0.0)
+    node = xlogx(Value(2.0)) + y * 0.0  # a valid forward; the partial at 0 is the one that fails
+    assert node.data == 2.0 * math.log(2.0)
+    z = xlogx(y + 1.0)  # forward at 1 is fine; now its partial at a point where math.log raises
+    z._prev[0].data = 0.0
+    with pytest.raises(ValueError, match="^xlogx: raised ValueError"):
+        z.backward()
