@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 Partials = Callable[..., Sequence[Any]]
@@ -301,13 +302,18 @@ def _sign(x: float) -> float:
 
 
 def _sum(*xs: float) -> float:
+    """The correctly rounded sum (math.fsum), with IEEE's answer where fsum raises instead."""
     try:
-        return math.fsum(xs)  # correctly rounded
-    except (OverflowError, ValueError):  # fsum raises where the sum is inf or nan; IEEE says which
-        total = 0.0
-        for x in xs:
-            total += x
-        return total
+        return math.fsum(xs)
+    except (OverflowError, ValueError):
+        infinite = [x for x in xs if not math.isfinite(x)]
+        if infinite:  # the finite terms cannot change it: one kind of inf, or nan (inf - inf, or a nan)
+            return infinite[0] if all(x == infinite[0] for x in infinite) else math.nan
+        total = sum(map(Fraction, xs), Fraction(0))  # a partial sum beyond the floats: exactly, then
+        try:  # rounded once (slow, but only here)
+            return float(total)
+        except OverflowError:  # the total itself is beyond the floats
+            return math.inf if total > 0 else -math.inf
 
 
 def _floordiv(a: float, b: float) -> float:

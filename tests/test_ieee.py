@@ -9,9 +9,13 @@ import itertools
 import math
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given as hyp_given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from micrograd import Value, dot, grad, vsum
 from micrograd import primitives as P
@@ -278,3 +282,27 @@ def test_a_forward_written_with_python_operators_follows_ieee_and_one_with_math_
     z._prev[0].data = 0.0
     with pytest.raises(ValueError, match="^xlogx: raised ValueError"):
         z.backward()
+
+
+def _exact_sum(xs: list[float]) -> float:
+    """The oracle: the sum in exact rationals, rounded once; IEEE's inf/nan where a term is not finite."""
+    infinite = {x for x in xs if not math.isfinite(x)}
+    if infinite:
+        return infinite.pop() if len(infinite) == 1 and not any(x != x for x in infinite) else math.nan
+    total = sum(map(Fraction, xs), Fraction(0))
+    try:
+        return float(total)
+    except OverflowError:
+        return math.inf if total > 0 else -math.inf
+
+
+@settings(max_examples=300)
+@hyp_given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                              st.sampled_from([1e308, -1e308, math.inf, -math.inf, 1.7976931348623157e308])),
+                    min_size=1, max_size=8))
+def test_vsum_is_the_correctly_rounded_sum_even_where_partial_sums_overflow(xs: list[float]) -> None:
+    """vsum promises math.fsum's correctly rounded sum; fsum itself raises where a partial sum leaves
+    the floats (1e308 + 1e308 - 1e308 is 1e308) or where inf meets -inf; the exact sum in rationals
+    (then rounded once) is the oracle, and IEEE's inf or nan where a term is not finite."""
+    got, want = vsum([Value(x) for x in xs]).data, _exact_sum(xs)
+    assert got == want or (got != got and want != want), (xs, got, want)
