@@ -6,15 +6,16 @@ neuron built the lecture's way is 2n + 2 nodes (n products, n additions, the act
 `dots` makes a whole layer in one call, its nodes sharing one tuple of inputs.
 
 Two loops are written out by hand because they run for every neuron of every step: the
-forward sum in `dot_nodes`, and the chain-rule step in `DotRule.chain`.  Each performs
-exactly the arithmetic of the rule (`DotRule.forward` / `DotRule.partials`), in the same
-order, and tests hold them to it bit for bit.
+forward sum in `dot_nodes`, and the chain-rule step in `DotRule.chain` (both with ReLU's
+forward and slope inline).  Each performs exactly the arithmetic of the rule
+(`DotRule.forward` / `DotRule.partials`), in the same order, and tests hold them to it bit
+for bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from .engine import Scalar, Value, as_value, make_node
 from .primitives import LEAKY_RELU, RELU, SIGMOID, TANH, Primitive
@@ -144,7 +145,7 @@ def dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar], rule:
     """
     given = inputs if type(inputs) is tuple else tuple(inputs)
     xdata = [x.data for x in given if type(x) is Value]
-    xs: tuple[Value, ...] = given  # type: ignore[assignment]  # (checked just below)
+    xs = cast("tuple[Value, ...]", given)
     if len(xdata) != len(xs):  # numbers among the inputs: make constants of them
         xs = tuple(map(as_value, given))
         xdata = [x.data for x in xs]
@@ -161,5 +162,5 @@ def dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar], rule:
                 acc = 0.0
         elif squash is not None:
             acc = squash(acc)
-        out.append(make_node(rule, row + xs, None, acc))  # data=acc, passed by position (cheaper)
+        out.append(make_node(rule, row + xs, None, acc))  # data=acc (by position: a keyword costs, per neuron)
     return out
