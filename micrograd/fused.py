@@ -158,7 +158,7 @@ def dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar], rule:
         for w, x in zip(weights, xdata):
             acc += w.data * x
         if is_relu:  # RELU's forward inline (a call per neuron is a tenth of the work); held to it by a test
-            if acc <= 0.0:
+            if acc < 0.0:
                 acc = 0.0
         elif squash is not None:
             acc = squash(acc)

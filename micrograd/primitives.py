@@ -371,8 +371,8 @@ SQRT = Primitive("sqrt", ieee(math.sqrt, _nan), lambda x, out: (div(0.5, out),))
 TANH = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 SOFTPLUS = Primitive("softplus", _softplus, lambda x, out: (sigmoid(x),))
-RELU = Primitive("ReLU", lambda x: 0.0 if x <= 0 else x, lambda x, out: (0.0 if out <= 0 else 1.0,),
-                 flat_at_zero=True)
+RELU = Primitive("ReLU", lambda x: 0.0 if x < 0 else x, lambda x, out: (0.0 if out <= 0 else 1.0,),
+                 flat_at_zero=True)  # relu(-0.0) is -0.0, as micrograd's and PyTorch's
 LEAKY_RELU = Primitive("leaky_relu({})", lambda x, c: x if x > 0 else c * x,
                        lambda x, out, c: (1.0 if data(x) > 0 else c,), const=True)
 ABS = Primitive("abs", abs, lambda x, out: (_sign(data(x)),))

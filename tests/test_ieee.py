@@ -306,3 +306,22 @@ def test_vsum_is_the_correctly_rounded_sum_even_where_partial_sums_overflow(xs: 
     (then rounded once) is the oracle, and IEEE's inf or nan where a term is not finite."""
     got, want = vsum([Value(x) for x in xs]).data, _exact_sum(xs)
     assert got == want or (got != got and want != want), (xs, got, want)
+
+
+def test_relu_keeps_negative_zero_as_micrograd_does() -> None:
+    """micrograd 0.1.0's relu is ``0 if x < 0 else x``: the sign of a zero passes through, on its own
+    node and inside a fused neuron (after IEEE's sum: 0.0 + -0.0 is 0.0, -0.0 + -0.0 is -0.0); the
+    slope there is 0 (flat)."""
+    x = Value(-0.0)
+    y = x.relu()
+    assert math.copysign(1.0, y.data) == -1.0
+    assert math.copysign(1.0, dot([Value(1.0)], [Value(-0.0)], 0.0, "relu").data) == 1.0
+    assert math.copysign(1.0, dot([Value(1.0)], [Value(-0.0)], -0.0, "relu").data) == -1.0
+    y.backward()
+    assert x.grad == 0.0
+
+
+def test_relu_of_negative_zero_is_torchs() -> None:
+    torch = pytest.importorskip("torch")
+    want = torch.relu(torch.tensor(-0.0, dtype=torch.float64)).item()
+    assert math.copysign(1.0, Value(-0.0).relu().data) == math.copysign(1.0, want)

@@ -243,7 +243,8 @@ def test_neuron_chain_step_is_the_generic_rule_bit_for_bit(act, data):
 
 
 # ---------------------------------------------------------------- Layer's one-call path
-_ACT = {"relu": lambda v: v if v > 0 else 0.0 if v == v else v, "tanh": math.tanh, "linear": lambda v: v,
+_ACT = {"relu": lambda v: 0.0 if v < 0 else v,  # micrograd's relu: -0.0 and nan pass through
+        "tanh": math.tanh, "linear": lambda v: v,
         "sigmoid": lambda v: 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))}
 
 
