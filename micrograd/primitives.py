@@ -25,7 +25,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 Partials = Callable[..., Sequence[Any]]
 
@@ -79,66 +79,95 @@ class Primitive:
         return self.forward(*floats) if const is None else self.forward(*floats, const)
 
     def forward_at(self, parents: Sequence[Any], const: float | None = None) -> float:
-        """``forward`` of the parents' data (and `const`): the number a new node holds.  Where a rule
-        written with Python's operators raises (``1 / 0``), it is evaluated again on constant Values,
-        which follow IEEE, as the partials are (`float_partials`)."""
+        """``forward`` of the parents' data (and `const`): the number a new node holds.
+
+        Where a rule written with Python's operators raises (``1 / 0``, overflow), it is evaluated
+        again on constant Values, which follow IEEE, as its partials are.  A ValueError of its own
+        (a `DomainError`) stands; any other (``math.log(0)``) is one ValueError naming the rule.
+        A complex result (Python's ``(-4) ** 0.5``) is nan; anything else not a number, a TypeError.
+        """
         f, n = self.forward, len(parents)  # the common arities called by hand: just an optimization, it runs per node
         try:
             if const is not None:
-                return f(parents[0].data, const) if n == 1 else f(*[p.data for p in parents], const)
-            if n == 2:
-                return f(parents[0].data, parents[1].data)
-            return f(parents[0].data) if n == 1 else f(*[p.data for p in parents])
-        except (ArithmeticError, ValueError) as error:
-            return self._forward_on_constants(parents, const, error)
+                out = f(parents[0].data, const) if n == 1 else f(*[p.data for p in parents], const)
+            elif n == 2:
+                out = f(parents[0].data, parents[1].data)
+            else:
+                out = f(parents[0].data) if n == 1 else f(*[p.data for p in parents])
+        except ArithmeticError as error:
+            out = data(self._on_constants(error, self.forward, [p.data for p in parents], const, type(parents[0])))
+        except ValueError as error:
+            self._refuse(error)
+        return out if type(out) is float else self._real(out)
 
-    def _forward_on_constants(self, parents: Sequence[Any], const: float | None, error: Exception) -> float:
-        constant = type(parents[0])
-        xs = [constant(p.data, requires_grad=False) for p in parents]
-        return data(self._again(error, lambda: self.forward(*xs) if const is None else self.forward(*xs, const)))
+    def _real(self, out: Any) -> float:
+        if isinstance(out, complex):  # a real operation without a real result: IEEE's nan
+            return math.nan
+        try:
+            return as_float(out)
+        except TypeError:
+            raise TypeError(f"{self.name}: forward returned {type(out).__name__}, not a number") from None
+
+    def _float_partials(self, xs: Sequence[float], out: float, const: float | None, cls: type) -> Sequence[Any]:
+        """The partials on floats, with the same fallbacks as `forward_at` (the node's class `cls` makes
+        constants); not yet checked for their number."""
+        try:
+            return self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
+        except ArithmeticError as error:
+            return [data(d) for d in self._counted(self._on_constants(error, self.partials, [*xs, out], const, cls),
+                                                   len(xs))]
+        except ValueError as error:
+            self._refuse(error)
+
+    def _on_constants(self, error: Exception, fn: Callable[..., Any], xs: Sequence[float], const: float | None,
+                      cls: type) -> Any:
+        """`fn` (the forward or the partials) on constant Values of `xs` (and `const`), where it raised
+        `error` on floats: Values follow IEEE.  If `fn` calls a function of floats there (``math.log``),
+        it has no IEEE answer: a ValueError naming the rule says so."""
+        constant = next(k for k in cls.__mro__ if "record" in vars(k))  # the engine's Value, not a subclass's __init__
+        args = [constant(x, requires_grad=False) for x in (*xs, *([] if const is None else [const]))]
+        try:
+            return fn(*args)
+        except TypeError:
+            raise ValueError(f"{self.name}: raised {error!r} on floats; write the rule with operators and "
+                             "micrograd.math, which give inf and nan there (IEEE)") from error
+
+    def _refuse(self, error: ValueError) -> NoReturn:
+        if isinstance(error, DomainError):  # the rule's own refusal, already naming it
+            raise error
+        raise ValueError(f"{self.name}: {error}; write the rule with operators and micrograd.math, which give inf "
+                         "and nan where Python raises (IEEE)") from error
 
     def local_derivatives(self, xs: Sequence[Any], out: Any, const: float | None) -> Sequence[Any]:
-        """d out / d x_i for each input: the rule's partials, called with the parameter if it has one.
-        ValueError if the rule gives a different number of partials than inputs (as PyTorch)."""
-        return self._counted(self.partials(*xs, out) if const is None else self.partials(*xs, out, const), len(xs))
+        """d out / d x_i for each input (Values: the derivative is recorded), called with the parameter if
+        the rule has one.  ValueError if the rule gives a different number of partials than inputs
+        (as PyTorch); TypeError naming the rule if it uses functions of floats (``math``), which
+        cannot be differentiated again."""
+        try:
+            ds = self.partials(*xs, out) if const is None else self.partials(*xs, out, const)
+        except TypeError as error:
+            raise TypeError(f"{self.name}: {error} (to be differentiated again, under grad(create_graph=True), "
+                            "write the partials with operators and micrograd.math)") from error
+        except ArithmeticError as error:  # Python's arithmetic on the parameter (1 / c at c = 0): a constant Value
+            if const is None:  # of it follows IEEE
+                raise
+            ds = self._on_constants(error, lambda c: self.partials(*xs, out, c), [], const, type(out))
+        return self._counted(ds, len(xs))
 
     def _counted(self, ds: Any, n: int) -> Sequence[Any]:
         """`ds` if it is a sequence of `n` derivatives; else a ValueError naming the rule (a TypeError
         if it is no sequence at all, such as a bare number)."""
-        if not isinstance(ds, Sequence):
+        if not isinstance(ds, Sequence) or isinstance(ds, (str, bytes)):
             raise TypeError(f"{self.name}: partials must return a tuple, one derivative per input, "
                             f"not {type(ds).__name__}")
         if len(ds) != n:
             raise ValueError(f"{self.name}: partials returned {len(ds)} derivatives for {n} inputs")
         return ds
 
-    def _again(self, error: Exception, on_constants: Callable[[], Any]) -> Any:
-        """`on_constants()`, the rule evaluated on constant Values where it raised `error` on floats.  If it
-        raises there too, it meant to (a check of its own): `error` stands.  If it calls a function of
-        floats (``math.log``), it has no IEEE answer: a ValueError says so."""
-        try:
-            return on_constants()
-        except TypeError:
-            raise ValueError(f"{self.name}: raised {error!r} on floats; write the rule with operators and "
-                             "micrograd.math, which give inf and nan there (IEEE)") from error
-        except (ArithmeticError, ValueError):
-            raise error from None
-
     def float_partials(self, node: Any) -> Sequence[Any]:
-        """The partials at `node` as numbers.  Where a rule written with Python's operators raises
-        (``1 / 0``), it is evaluated again on constant Values, which follow IEEE: so a custom rule
-        gives the same inf or nan in `backward()` as under ``grad(create_graph=True)``."""
+        """The partials at `node` as numbers (IEEE: inf and nan where Python would raise)."""
         xs = [p.data for p in node._prev]
-        try:
-            return self.local_derivatives(xs, node.data, node._const)
-        except (ArithmeticError, ValueError) as error:
-            return self._on_constants(xs, node, error)
-
-    def _on_constants(self, xs: Sequence[float], node: Any, error: Exception) -> list[float]:
-        constant = type(node)
-        ds = self._again(error, lambda: self.local_derivatives([constant(x, requires_grad=False) for x in xs],
-                                                               constant(node.data, requires_grad=False), node._const))
-        return [data(d) for d in ds]
+        return self._counted(self._float_partials(xs, node.data, node._const, type(node)), len(xs))
 
     def chain(self, node: Any, create_graph: bool) -> None:
         """The chain rule at `node` (its ``_backward()``): add ``d node/d parent * node.grad`` to each
@@ -158,8 +187,8 @@ class Primitive:
                 else:
                     xs = [p.data for p in parents]
                     ds = partials(*xs, out) if const is None else partials(*xs, out, const)
-            except (ArithmeticError, ValueError) as error:
-                ds = self._on_constants([p.data for p in parents], node, error)
+            except (ArithmeticError, ValueError):  # again, with the fallbacks
+                ds = self._float_partials([p.data for p in parents], out, const, type(node))
         if type(ds) is not tuple or len(ds) != n:  # checked before anything is added, as PyTorch
             ds = self._counted(ds, n)
         if n == 1:  # again the common arities by hand
@@ -304,16 +333,17 @@ def _sign(x: float) -> float:
 def _sum(*xs: float) -> float:
     """The correctly rounded sum (math.fsum), with IEEE's answer where fsum raises instead."""
     try:
-        return math.fsum(xs)
+        total = math.fsum(xs)  # an exact zero is +0.0, except -0.0 + -0.0 + ... (IEEE)
+        return total if total or not all(math.copysign(1.0, x) < 0 for x in xs) else -0.0
     except (OverflowError, ValueError):
         infinite = [x for x in xs if not math.isfinite(x)]
         if infinite:  # the finite terms cannot change it: one kind of inf, or nan (inf - inf, or a nan)
             return infinite[0] if all(x == infinite[0] for x in infinite) else math.nan
-        total = sum(map(Fraction, xs), Fraction(0))  # a partial sum beyond the floats: exactly, then
+        exact = sum(map(Fraction, xs), Fraction(0))  # a partial sum beyond the floats: exactly, then
         try:  # rounded once (slow, but only here)
-            return float(total)
+            return float(exact)
         except OverflowError:  # the total itself is beyond the floats
-            return math.inf if total > 0 else -math.inf
+            return math.inf if exact > 0 else -math.inf
 
 
 def _floordiv(a: float, b: float) -> float:

@@ -176,19 +176,23 @@ class Layer(Module):
         The check is one comparison, made in C, of what each neuron is now with what the plan was
         made from (`_Key`).  Python compares items by identity first, then by ``==``, which Values
         do not define; a plan whose ``b`` or ``w`` holds anything that does define it (a number, a
-        Value subclass with an elementwise ``==``) is not remembered, and a bias replaced by such
-        a thing changes the class compared.
+        Value subclass with an elementwise ``==``), or whose ``w`` is not a list, is not remembered,
+        and a bias replaced by such a thing changes the class compared.  A weight replaced in place
+        by such a thing after a plan is remembered is the one change it can miss.
         """
         try:
             key = [(n.w, n.b, type(n.b), n.activation, type(n)) for n in self.neurons]
         except AttributeError:  # not all neurons are Neurons
             return None
         memo = self._memo
-        if memo is not None and key == memo[0]:
-            return memo[1]
+        try:
+            if memo is not None and key == memo[0]:
+                return memo[1]
+        except (TypeError, ValueError):  # a w that cannot be compared with a list (a numpy array): changed
+            pass
+        by_identity = all(type(w) is list and all(type(v).__eq__ is _IDENTITY for v in (b, *w)) for w, b, *_ in key)
         key = [(list(w), *rest) for w, *rest in key]  # copies, so a change in place shows next time
         plan = _plan_of(key)
-        by_identity = all(type(v).__eq__ is _IDENTITY for w, b, *_ in key for v in (b, *w))
         self._memo = (key, plan) if by_identity else None  # one assignment: threads see both or neither
         return plan
 
