@@ -141,10 +141,10 @@ class Layer(Module):
     Like micrograd, a layer of one neuron returns a bare Value rather than a list.  When the
     neurons are plain `Neuron`s with one activation, the whole layer is one `dot_nodes` call
     whose nodes share one tuple of inputs.  Each call compares every neuron (its class, activation,
-    slope, ``b`` by identity and ``w`` item by item) with what the last call saw, in one comparison,
-    and makes the rows again if anything changed, so changes made in any way are seen; otherwise
-    the rows are reused, so a call costs one comparison per weight rather than building and
-    checking every row again.
+    ``b`` and ``w`` item by item) with what the last call saw, in one comparison, and makes the rows
+    again if anything changed, so changes made in any way are seen; otherwise the rows are reused,
+    so a call costs one comparison per weight rather than building and checking every row again.
+    Leaky slopes are read at each call.
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
