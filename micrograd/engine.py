@@ -223,13 +223,13 @@ def _nothing() -> None:
 # ---------------------------------------------------------------- making nodes
 def make_node(rule: Primitive, parents: tuple[Value, ...], const: float | None = None,
               data: float | None = None) -> Value:
-    """A new node holding `data`, by default ``rule.forward_at(parents, const)``: the one place nodes
-    are made.  It records its parents and rule if grad mode is on and some parent requires grad;
-    else it is a constant.  (The neuron loop computes `data` itself.)"""
+    """A new node holding `data` (a float), by default ``rule.forward_at(parents, const)``, which makes
+    it one: the one place nodes are made.  It records its parents and rule if grad mode is on and some
+    parent requires grad; else it is a constant.  (The neuron loop computes `data` itself.)"""
     if data is None:
         data = rule.forward_at(parents, const)
     out = _new(Value)
-    out.data = data if type(data) is float else as_float(data)
+    out.data = data
     out.grad = 0.0  # one slot per statement: four in one would build a tuple (this runs per node)
     out.label = ""
     if _recording() and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
