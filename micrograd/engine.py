@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 from . import primitives as rules
-from .primitives import ADD, MUL, POW, POWC, SCALE, SHIFT, Closure, Primitive, as_float
+from .primitives import ADD, MUL, POW, POWC, SCALE, SHIFT, SUB, Closure, Primitive, as_float
 
 Scalar: TypeAlias = "Value | int | float"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -133,6 +133,9 @@ class Value:
     def __mul__(self, other: Scalar) -> Value:
         return make_node(MUL, (self, other)) if isinstance(other, Value) else make_node(SCALE, (self,), as_float(other))
 
+    def __sub__(self, other: Scalar) -> Value:
+        return make_node(SUB, (self, other)) if isinstance(other, Value) else self + (-other)
+
     def __pow__(self, other: Scalar) -> Value:
         return make_node(POW, (self, other)) if isinstance(other, Value) else make_node(POWC, (self,), as_float(other))
 
@@ -157,7 +160,6 @@ class Value:
     def __pos__(self) -> Value: return self  # +self
     def __neg__(self) -> Value: return self * -1.0  # -self
     def __radd__(self, other: Scalar) -> Value: return self + other  # other + self
-    def __sub__(self, other: Scalar) -> Value: return self + (-other)  # self - other
     def __rsub__(self, other: Scalar) -> Value: return (-self) + other  # other - self
     def __rmul__(self, other: Scalar) -> Value: return self * other  # other * self
     def __rtruediv__(self, other: Scalar) -> Value: return as_value(other) / self  # other / self

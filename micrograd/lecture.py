@@ -4,8 +4,9 @@ Why: this package computes a neuron as one node (`micrograd.fused`: ``tanh(dot)`
 ``(b, *w, *x)``) and folds a number into the operation that uses it (``x * 3`` is one node ``*3``
 with one parent).  The lecture, and the seeds' textbook, show a neuron as n products ``w_i·x_i``,
 a chain of additions starting from the bias (micrograd's ``sum(..., self.b)``), and the
-activation; and ``x * 3`` as a leaf 3 and a ``*`` node.  To explain or draw a graph so that it
-matches that arithmetic, a `Lecture` stands the lecture's nodes in for each such node.
+activation; ``x * 3`` as a leaf 3 and a ``*`` node; and ``a - b`` (one node ``-`` here) as
+``a + b * -1``.  To explain or draw a graph so that it matches that arithmetic, a `Lecture`
+stands the lecture's nodes in for each such node.
 
 The stand-in nodes are ordinary engine nodes, made with the same primitives from the same
 parents, so every value is the fused node's value bit for bit (the fused sum is the same
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from .engine import Value, enable_grad, topological_order
 from .fused import DotRule
-from .primitives import SCALE, SHIFT, SUM, constant_of, local_derivatives, primitive_of
+from .primitives import SCALE, SHIFT, SUB, SUM, constant_of, local_derivatives, primitive_of
 
 __all__ = ["Expansion", "Lecture"]
 
@@ -89,7 +90,7 @@ class Lecture:
 
 
 def _expand(node: Value) -> Expansion | None:
-    """Build the lecture's nodes for a fused neuron (DotRule) or a folded ``x + c`` / ``x * c`` node."""
+    """Build the lecture's nodes for a fused neuron (DotRule), a folded ``x + c`` / ``x * c`` node, or ``a - b``."""
     rule = primitive_of(node)
     if rule is None or not node._prev:
         return None
@@ -101,6 +102,11 @@ def _expand(node: Value) -> Expansion | None:
             c = Value(constant_of(node), requires_grad=False)
             out = x * c if rule is SCALE else x + c
             made = [out]
+        elif rule is SUB:  # micrograd's a - b: a + (-b), and -b is b * -1
+            a, b = node._prev
+            negated = b * Value(-1.0, requires_grad=False)
+            out = a + negated
+            made = [negated, out]
         else:
             return None
     out.label = node.label

@@ -388,6 +388,7 @@ floor_div: Primitive
 # name                 forward                                   partials (xs..., out[, const])  source: calculus
 ADD = Primitive("+", operator.add, lambda a, b, out: (1.0, 1.0))
 MUL = Primitive("*", operator.mul, lambda a, b, out: (b, a))
+SUB = Primitive("-", operator.sub, lambda a, b, out: (1.0, -1.0))  # a - b, one node (micrograd: a + b * -1)
 DIV = Primitive("/", ieee(operator.truediv, _divide_by_zero), lambda a, b, out: (div(1.0, b), -div(out, b)))
 POW = Primitive("**", ieee(math.pow, _pow_error), lambda a, b, out: (_pow_da(a, b), _pow_db(a, b, out)))  # a ** b
 SHIFT = Primitive("+{}", operator.add, lambda x, out, c: (1.0,), const=True)  # x + c, c a number
@@ -422,7 +423,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
 
 
 TABLE: dict[str, Primitive] = {p.name: p for p in (
-    ADD, MUL, DIV, POW, SHIFT, SCALE, POWC, SUM, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS,
+    ADD, MUL, SUB, DIV, POW, SHIFT, SCALE, POWC, SUM, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS, RELU, LEAKY_RELU, ABS,
     SIN, COS, FLOORDIV, MOD)}
 
 

@@ -39,6 +39,7 @@ from .primitives import (
     SIN,
     SOFTPLUS,
     SQRT,
+    SUB,
     SUM,
     TANH,
     Closure,
@@ -100,6 +101,8 @@ def expression(node: Value, args: Sequence[Term], digits: int = 6) -> Term:
             negative_number = t[1] == _LOWEST and t[0].startswith("-") and " " not in t[0]
             text += f" - {t[0][1:]}" if negative_number else f" + {_wrap(t, _SUM)}"
         return text, _SUM
+    if rule is SUB:  # the right side of a minus keeps its parentheses: a - (b + c)
+        return f"{_wrap(a, _SUM)} - {_wrap(args[1], _PRODUCT)}", _SUM
     if rule is SHIFT and c is not None:
         sign, size = ("-", -c) if c < 0 else ("+", c)
         return f"{_wrap(a, _SUM)} {sign} {number(size, digits)}", _SUM
@@ -245,8 +248,8 @@ def _formula(node: Value, slot: int, names: Sequence[Term], out: Term, d: float,
     """The local derivative d node / d parent[slot] as a formula over names (None: only the number)."""
     rule, c = primitive_of(node), constant_of(node)
     x = names[0] if names else ("", _ATOM)
-    if rule in (ADD, SUM, SHIFT):
-        return None  # 1: the sum passes the upstream gradient on unchanged
+    if rule in (ADD, SUM, SHIFT, SUB):
+        return None  # 1 (-1 for what is subtracted): the sum passes the upstream gradient on, with its sign
     if rule is MUL:
         return names[1 - slot][0]  # the other input (the seeds' "flipped" input)
     if rule is SCALE:

@@ -602,6 +602,25 @@ def test_operation_names_and_repr():
     y.backward()
     assert repr(y) == "Value(data=4.0, grad=1.0)" and x.grad == 2.0
     assert (-x)._op == "*-1" and (x - 1.0)._op == "+-1" and (2.0 - x)._op == "+2" and (1.0 / x)._op == "/"
+    assert (x - y)._op == "-" and (x - y)._prev == (x, y)  # one node, not micrograd's x + y * -1
+
+
+def nan_alike(x: float) -> bytes:
+    return b"nan" if x != x else struct.pack("<d", x)
+
+
+@given(st.floats(), st.floats(), st.floats())
+def test_subtraction_is_the_sum_with_the_negation_bit_for_bit(a: float, b: float, seed: float) -> None:
+    """a - b is one node, but every number is that of micrograd's a + (-b): values, gradients (backward and
+    create_graph), -0.0, inf and nan included (IEEE: a - b is a + (-b) exactly)."""
+    def run(f):
+        x, y = Value(a), Value(b)
+        out = f(x, y)
+        (out * seed).backward()
+        firsts = grad(out * seed, [x, y], create_graph=True)
+        return [nan_alike(v) for v in (out.data, x.grad, y.grad, *(g.data for g in firsts))]
+
+    assert run(lambda x, y: x - y) == run(lambda x, y: x + (-y))
 
 
 def test_comparisons_read_the_data_and_hash_by_identity():

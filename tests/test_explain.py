@@ -218,6 +218,15 @@ def test_folded_constants_read_as_the_lectures_nodes() -> None:
     assert explain(y, expand=False).gradient(x) == -4.0
 
 
+def test_subtraction_reads_with_its_parentheses_and_sign() -> None:
+    a, b, c = Value(3.0, label="a"), Value(5.0, label="b"), Value(1.0, label="c")
+    y = a - (b + c)
+    text = str(explain(y, expand=False))
+    assert "a - (b + c) = -3" in text
+    assert "∂(a - (b + c))/∂(b + c) = -1" in text and "∂(a - (b + c))/∂a = 1" in text
+    assert explain(y).gradient(b) == explain(y, expand=False).gradient(b) == -1.0
+
+
 # ---------------------------------------------------------------- paths
 def test_paths_of_the_fan_out_example() -> None:
     x = Value(3.0, label="x")

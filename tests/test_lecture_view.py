@@ -81,6 +81,25 @@ def test_folded_constants_draw_as_constant_leaves() -> None:
     assert drawn(y)[1] == Counter({"*2": 1, "+1": 1, "ReLU": 1})
 
 
+def test_subtraction_draws_as_micrograds_sum_with_a_negation() -> None:
+    a, b = Value(3.0, label="a"), Value(5.0, label="b")
+    y = (a - b) * a
+    y.backward()
+    a2, b2 = Value(3.0, label="a"), Value(5.0, label="b")
+    reference = (a2 + b2 * Value(-1.0, requires_grad=False)) * a2  # micrograd's a - b: a + (-b), -b = b * -1
+    reference.backward()
+    assert drawn(y, expand=True) == drawn(reference)
+    assert drawn(y)[1] == Counter({"-": 1, "*": 1})
+
+
+@given(st.floats(), st.floats())
+def test_subtraction_stand_in_holds_its_value_bit_for_bit(a: float, b: float) -> None:
+    node = Value(a) - Value(b)
+    out = Lecture().stand_in(node)
+    assert out is not node and out._op == "+"
+    assert (out.data != out.data and node.data != node.data) or bits(out.data) == bits(node.data)
+
+
 @settings(max_examples=80)
 @given(st.integers(0, 4), st.sampled_from(["linear", "relu", "tanh", "sigmoid"]),
        st.lists(st.floats(-4, 4), min_size=9, max_size=9))

@@ -78,7 +78,7 @@ Operand = Value | float
 # (not ZeroDivisionError), and 10**400 overflows to inf (not a 400-digit int).
 _BINARY: dict[type[ast.operator], tuple[Callable[[float, float], float], Callable[[Operand, Operand], Operand]]] = {
     ast.Add: (P.ADD.forward, operator.add),
-    ast.Sub: (operator.sub, operator.sub),
+    ast.Sub: (P.SUB.forward, operator.sub),
     ast.Mult: (P.MUL.forward, operator.mul),
     ast.Div: (P.DIV.forward, operator.truediv),
     ast.Pow: (P.POWC.forward, operator.pow),

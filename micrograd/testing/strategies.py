@@ -60,6 +60,7 @@ from ..primitives import (
     SIN,
     SOFTPLUS,
     SQRT,
+    SUB,
     SUM,
     TANH,
     Primitive,
@@ -272,7 +273,7 @@ _EXPONENT = Domain(-3.0, 3.0)
 #: these; a test holds this list to the table, so a new primitive cannot go untested.
 OPS: tuple[Op, ...] = (
     Op("add", lambda a, b: a + b, lambda a, b: a + b, (_R,), (2,), primitive=ADD, show="{0} + {1}"),
-    Op("sub", lambda a, b: a - b, lambda a, b: a - b, (_R,), (2,), primitive=ADD, show="{0} - {1}"),
+    Op("sub", lambda a, b: a - b, lambda a, b: a - b, (_R,), (2,), primitive=SUB, show="{0} - {1}"),
     Op("mul", lambda a, b: a * b, lambda a, b: a * b, (_R,), (2,), primitive=MUL, show="{0} * {1}"),
     Op("div", lambda a, b: a / b, lambda a, b: a / b, (_R, _NONZERO), (2,), primitive=DIV, show="{0} / {1}"),
     Op("pow", lambda a, b: a ** b, math.pow, (_BASE, _EXPONENT), (2,), primitive=POW, show="{0} ** {1}"),
