@@ -245,6 +245,7 @@ def run_moons(engines: list[Engine], sz: Sizes, ref: str) -> dict[str, Any]:
         t = [r["step_time"] for r in timed]
         out["engines"][name] = {
             "ms": statistics.median(t) * 1e3, "min_ms": min(t) * 1e3, "max_ms": max(t) * 1e3, "n": len(t),
+            "step_ms": [x * 1e3 for x in t],
             "timings_per_step": timed[0]["timings"],
             "cpu_ms": statistics.median(r["step_cpu"] for r in timed) * 1e3,
             "gc_share": sum(r["gc_time"] for r in timed) / sum(r["time"] for r in timed),
@@ -533,6 +534,13 @@ class Report:
                 ratios.append(f"ours ÷ floor {self.val('a', 'floor_ratio_cpu'):.1f}×")
             out.append("moons step on CPU time (less sensitive to a busy machine): " + ", ".join(parts)
                        + (f" ({', '.join(ratios)})" if ratios else ""))
+            floor = a.get("floor")
+            if floor and "micrograd" in a:  # the floor is the same code every step: its spread is the host's
+                by_step = sorted(m / o for m, o in zip(a["micrograd"]["step_ms"], a["ours"]["step_ms"]))
+                out.append(f"host speed during (a): the hand-written step took {fmt(floor['min_ms'])} to "
+                           f"{fmt(floor['max_ms'])} ms ({floor['max_ms'] / floor['min_ms']:.2f}× apart: above ~1.3× "
+                           f"the host's speed changed during the run); micrograd ÷ ours step by step "
+                           f"{by_step[0]:.0f}× to {by_step[-1]:.0f}× (median {statistics.median(by_step):.0f}×)")
         for name, why in self.missing.items():
             out.append(f"comparator MISSING: {LABELS[name]} — {why}; its columns and ratios are not measured")
         return out

@@ -112,13 +112,18 @@ def test_micrograd_010_installs_into_an_empty_cache(quick_run: tuple[subprocess.
 
 def test_ours_gives_micrograd_010s_losses(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     """With micrograd 0.1.0 present it is the reference, and ours is held to it."""
-    _, out = quick_run
+    proc, out = quick_run
     _need_micrograd(out)
     results = json.loads((out / "results.json").read_text())["results"]
     check = results["a"]["loss_check"]
     assert check["reference"] == "micrograd" and check["gated"] == ["ours", "floor"] and check["passed"]
     assert "micrograd" in results["a"]["engines"] and results["a"]["params_equal"]["ours"]
     assert max(check["deltas"][name] for name in ("ours", "floor")) < 1e-9
+    engines = results["a"]["engines"]  # the host-speed line reads each engine's step times, one per timed step
+    assert all(len(engines[n]["step_ms"]) == engines[n]["n"] for n in ("ours", "micrograd", "floor"))
+    by_step = [m / o for m, o in zip(engines["micrograd"]["step_ms"], engines["ours"]["step_ms"])]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("host speed during (a)"))
+    assert f"micrograd ÷ ours step by step {min(by_step):.0f}× to {max(by_step):.0f}×" in line
 
 
 def test_missing_comparator_is_reported(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
