@@ -535,12 +535,13 @@ class Report:
             out.append("moons step on CPU time (less sensitive to a busy machine): " + ", ".join(parts)
                        + (f" ({', '.join(ratios)})" if ratios else ""))
             floor = a.get("floor")
-            if floor and "micrograd" in a:  # the floor is the same code every step: its spread is the host's
+            if floor and "micrograd" in a:  # how much one run's ratio moves with the machine, step by step
                 by_step = sorted(m / o for m, o in zip(a["micrograd"]["step_ms"], a["ours"]["step_ms"]))
-                out.append(f"host speed during (a): the hand-written step took {fmt(floor['min_ms'])} to "
-                           f"{fmt(floor['max_ms'])} ms ({floor['max_ms'] / floor['min_ms']:.2f}× apart: above ~1.3× "
-                           f"the host's speed changed during the run); micrograd ÷ ours step by step "
-                           f"{by_step[0]:.0f}× to {by_step[-1]:.0f}× (median {statistics.median(by_step):.0f}×)")
+                out.append(f"spread over the steps of (a): the hand-written step took {fmt(floor['min_ms'])} to "
+                           f"{fmt(floor['max_ms'])} ms ({floor['max_ms'] / floor['min_ms']:.2f}× apart; its work "
+                           f"changes little from step to step, only the dead units it skips); micrograd ÷ ours "
+                           f"step by step {by_step[0]:.0f}× to {by_step[-1]:.0f}× "
+                           f"(median {statistics.median(by_step):.0f}×)")
         for name, why in self.missing.items():
             out.append(f"comparator MISSING: {LABELS[name]} — {why}; its columns and ratios are not measured")
         return out

@@ -109,8 +109,10 @@ def _expand(node: Value) -> Expansion | None:
             made = [negated, out]
         else:
             return None
-    out.label = node.label
     nodes = tuple(m for m in reversed(made) if m._prev)  # out first, each before its parents
+    if not set(node._prev) <= {p for m in nodes for p in m._prev}:  # a product of constants is a constant: the
+        return None  # lecture's nodes would lose a parent (b in a - b, w and x in w·x), so the node stands for itself
+    out.label = node.label
     _pass_gradient(out, nodes, node.grad)
     return Expansion(node, out, nodes)
 

@@ -101,8 +101,9 @@ def expression(node: Value, args: Sequence[Term], digits: int = 6) -> Term:
             negative_number = t[1] == _LOWEST and t[0].startswith("-") and " " not in t[0]
             text += f" - {t[0][1:]}" if negative_number else f" + {_wrap(t, _SUM)}"
         return text, _SUM
-    if rule is SUB:  # the right side of a minus keeps its parentheses: a - (b + c)
-        return f"{_wrap(a, _SUM)} - {_wrap(args[1], _PRODUCT)}", _SUM
+    if rule is SUB:  # the right side of a minus keeps its parentheses: a - (b + c), a - (-b)
+        b = args[1]
+        return f"{_wrap(a, _SUM)} - {_wrap(b, _POWER if b[0].startswith('-') else _PRODUCT)}", _SUM
     if rule is SHIFT and c is not None:
         sign, size = ("-", -c) if c < 0 else ("+", c)
         return f"{_wrap(a, _SUM)} {sign} {number(size, digits)}", _SUM

@@ -119,10 +119,10 @@ def test_ours_gives_micrograd_010s_losses(quick_run: tuple[subprocess.CompletedP
     assert check["reference"] == "micrograd" and check["gated"] == ["ours", "floor"] and check["passed"]
     assert "micrograd" in results["a"]["engines"] and results["a"]["params_equal"]["ours"]
     assert max(check["deltas"][name] for name in ("ours", "floor")) < 1e-9
-    engines = results["a"]["engines"]  # the host-speed line reads each engine's step times, one per timed step
+    engines = results["a"]["engines"]  # the spread line reads each engine's step times, one per timed step
     assert all(len(engines[n]["step_ms"]) == engines[n]["n"] for n in ("ours", "micrograd", "floor"))
     by_step = [m / o for m, o in zip(engines["micrograd"]["step_ms"], engines["ours"]["step_ms"])]
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("host speed during (a)"))
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("spread over the steps of (a)"))
     assert f"micrograd ÷ ours step by step {min(by_step):.0f}× to {max(by_step):.0f}×" in line
 
 

@@ -74,7 +74,7 @@ def test_primitive_second_derivatives_match_finite_differences(op: Op, data):
     assert gradgradcheck(lambda *xs: op.apply(*xs, *extra), args)
 
 
-PLAIN = [op for op in OPS if op.consts is None and op.name not in ("neg", "sub", "sum") and "dot" not in op.name]
+PLAIN = [op for op in OPS if op.consts is None and op.name not in ("neg", "sum") and "dot" not in op.name]
 
 
 @pytest.mark.parametrize("op", PLAIN, ids=lambda op: op.name)
@@ -611,8 +611,8 @@ def nan_alike(x: float) -> bytes:
 
 @given(st.floats(), st.floats(), st.floats())
 def test_subtraction_is_the_sum_with_the_negation_bit_for_bit(a: float, b: float, seed: float) -> None:
-    """a - b is one node, but every number is that of micrograd's a + (-b): values, gradients (backward and
-    create_graph), -0.0, inf and nan included (IEEE: a - b is a + (-b) exactly)."""
+    """a - b is one node, but every number is that of a + (-b), the nodes micrograd makes for it: values,
+    gradients (backward and create_graph), -0.0, inf and nan included (IEEE: a - b is a + (-b) exactly)."""
     def run(f):
         x, y = Value(a), Value(b)
         out = f(x, y)

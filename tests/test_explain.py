@@ -225,6 +225,9 @@ def test_subtraction_reads_with_its_parentheses_and_sign() -> None:
     assert "a - (b + c) = -3" in text
     assert "∂(a - (b + c))/∂(b + c) = -1" in text and "∂(a - (b + c))/∂a = 1" in text
     assert explain(y).gradient(b) == explain(y, expand=False).gradient(b) == -1.0
+    assert "a - (-b) = 8" in str(explain(a - (-b), expand=False))
+    target = Value(2.0, label="target", requires_grad=False)  # a constant keeps its name in the lecture's view too
+    assert "(a - target)**2 = 1" in str(explain((a - target) ** 2))
 
 
 # ---------------------------------------------------------------- paths

@@ -92,6 +92,22 @@ def test_subtraction_draws_as_micrograds_sum_with_a_negation() -> None:
     assert drawn(y)[1] == Counter({"-": 1, "*": 1})
 
 
+def test_an_expansion_never_loses_a_constant_parent() -> None:
+    """A product of constants is itself a constant, not a node: the lecture's a + b * -1 of a constant b, or
+    w·x of a constant weight and input, would drop b (or w and x) from the picture.  Such a node stands for itself."""
+    pred, target = Value(3.0, label="pred"), Value(2.0, label="target", requires_grad=False)
+    loss = (pred - target) ** 2
+    loss.backward()
+    assert Lecture().expansion(loss._prev[0]) is None
+    boxes, ops = drawn(loss, expand=True)
+    assert any("target" in texts for texts in boxes) and ops == Counter({"-": 1, "**2": 1})
+    w, x = Value(2.0, label="w", requires_grad=False), Value(5.0, label="x", requires_grad=False)
+    neuron = dot([w], [x], Value(1.0, label="b"), "tanh")
+    assert Lecture().expansion(neuron) is None and Lecture().parents(neuron) == (neuron._prev[0], w, x)
+    with_grad = dot([Value(2.0)], [x], Value(1.0), "tanh")  # a weight that requires grad: expanded as before
+    assert Lecture().expansion(with_grad) is not None
+
+
 @given(st.floats(), st.floats())
 def test_subtraction_stand_in_holds_its_value_bit_for_bit(a: float, b: float) -> None:
     node = Value(a) - Value(b)
