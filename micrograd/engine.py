@@ -133,8 +133,8 @@ class Value:
     def __mul__(self, other: Scalar) -> Value:
         return make_node(MUL, (self, other)) if isinstance(other, Value) else make_node(SCALE, (self,), as_float(other))
 
-    def __sub__(self, other: Scalar) -> Value:
-        return make_node(SUB, (self, other)) if isinstance(other, Value) else self + (-other)
+    def __sub__(self, other: Scalar) -> Value:  # a number is negated as a float (-np.uint8(3) wraps, -0 is +0)
+        return make_node(SUB, (self, other)) if isinstance(other, Value) else self + -as_float(other)
 
     def __pow__(self, other: Scalar) -> Value:
         return make_node(POW, (self, other)) if isinstance(other, Value) else make_node(POWC, (self,), as_float(other))

@@ -28,13 +28,12 @@ along it: their sum is the gradient (the chain rule on a graph).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .engine import Value
 from .lecture import Lecture
-from .primitives import Closure, local_derivatives, primitive_of
+from .primitives import SUM, Closure, local_derivatives, primitive_of
 from .words import Names, forward, number, rule
 
 __all__ = ["DEFAULT_PATH_LIMIT", "Explanation", "Meeting", "Path", "PathLimitError", "Step", "explain", "path_sum",
@@ -374,5 +373,6 @@ def paths(root: Value, leaf: Value, *, limit: int = DEFAULT_PATH_LIMIT, expand: 
 
 
 def path_sum(found: Iterable[Path]) -> float:
-    """The sum of the paths' products (correctly rounded): the gradient, by the chain rule on a graph."""
-    return math.fsum(p.product for p in found)
+    """The sum of the paths' products (correctly rounded; IEEE where they are infinite: inf - inf is nan): the
+    gradient, by the chain rule on a graph."""
+    return SUM.forward(*(p.product for p in found))

@@ -644,6 +644,20 @@ def test_reflected_operators():
         assert close(y.data, value) and close(grad(y, x)[0].data, derivative), name
 
 
+def test_a_number_is_subtracted_as_a_float():
+    """x - c negates c as a float, as Python's x - c does: in c's own type -np.uint8(3) wraps to 253 and -0 is
+    +0, so -0.0 - 0 lost its sign (IEEE and PyTorch: -0.0)."""
+    import numpy as np  # in the test extra
+
+    for zero in (0, False, np.int64(0), 0.0):
+        assert nan_alike((Value(-0.0) - zero).data) == nan_alike(-0.0 - zero) == nan_alike(-0.0), zero
+    for c in (np.uint8(3), np.uint64(3), np.int8(-128), np.True_, True, np.float32(0.1)):
+        assert nan_alike((Value(5.0) - c).data) == nan_alike(5.0 - float(c)), c
+    assert (Value(5.0) - 10 ** 400).data == -math.inf  # an int beyond the floats rounds to inf (IEEE)
+    with pytest.raises(TypeError, match="real number, not str"):
+        Value(1.0) - "3"  # noqa: B018 - the error is the point
+
+
 def test_leaky_relu_default_slope_and_function_forms():
     x = Value(-2.0)
     assert x.leaky_relu().data == -0.02 and grad(x.leaky_relu(), x)[0].data == 0.01

@@ -327,6 +327,17 @@ def test_lecture_view_sums_to_backward(e: Expr) -> None:
         assert totals.get(x, 0.0) == pytest.approx(x.grad, rel=1e-9, abs=1e-12)
 
 
+def test_path_sum_follows_ieee_where_paths_are_infinite() -> None:
+    """inf - inf is nan and a partial sum beyond the floats is no error (math.fsum raised both), as the gradient."""
+    a, b = Value(1.0, label="a"), Value(math.inf, label="b")
+    y = a * b - a * b
+    y.backward()
+    assert math.isnan(path_sum(paths(y, a))) and math.isnan(a.grad)
+    c = Value(1e308, label="c")
+    z = a * c + a * c - a * c  # the partial sum 2e308 overflows; the sum of the three paths is 1e308
+    assert path_sum(paths(z, a)) == 1e308
+
+
 @DAGS
 @given(expressions(max_nodes=6))
 def test_paths_sum_to_the_gradient(e: Expr) -> None:
