@@ -15,7 +15,7 @@ for bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from .engine import Scalar, Value, as_value, make_node
 from .primitives import LEAKY_RELU, RELU, SIGMOID, TANH, Primitive
@@ -145,7 +145,7 @@ def dot_nodes(rows: Sequence[tuple[Value, ...]], inputs: Sequence[Scalar], rule:
     """
     given = inputs if type(inputs) is tuple else tuple(inputs)
     xdata = [x.data for x in given if type(x) is Value]
-    xs = cast("tuple[Value, ...]", given)
+    xs: tuple[Value, ...] = given  # type: ignore[assignment]  # (checked just below)
     if len(xdata) != len(xs):  # numbers among the inputs: make constants of them
         xs = tuple(map(as_value, given))
         xdata = [x.data for x in xs]
