@@ -9,10 +9,10 @@ with its own loops; both must give exactly (IEEE bits, -0.0 and nan included) wh
 from __future__ import annotations
 
 import math
-import struct
 from pathlib import Path
 from typing import Any
 
+from floats import bits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +24,6 @@ from micrograd.primitives import Primitive
 RULES = [DOT, DOT_RELU, DOT_TANH, DOT_SIGMOID]
 numbers = st.one_of(
     st.floats(-5, 5, allow_nan=False), st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e300, -1e300]))
-
-
-def bits(x: float) -> bytes:
-    """The IEEE bits, -0.0 apart from 0.0; every nan alike: IEEE 754 leaves the sign and payload of
-    a nan result unspecified, and CPython's specialised float operations may commute operands."""
-    return struct.pack("<d", math.nan if x != x else x)
 
 
 def run_chain(node: Value, g: float, step: Any) -> list[bytes]:

@@ -12,10 +12,10 @@ import copy
 import math
 import pickle
 import random
-import struct
 from typing import Any
 
 import pytest
+from floats import bits
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,13 +23,6 @@ from micrograd import Value, dot, dots, grad, nn, no_grad, primitives, sqrt
 from micrograd.engine import topological_order
 from micrograd.fused import DOT, DOT_RELU, DOT_SIGMOID, DOT_TANH
 from micrograd.primitives import EXP, RELU, SIGMOID, TANH, Primitive, primitive_of
-
-
-def bits(x: float) -> bytes:
-    """The IEEE bits, so -0.0 differs from 0.0; every nan alike: IEEE 754 leaves the sign and payload
-    of a nan result unspecified, and CPython's specialised float operations may commute operands."""
-    return struct.pack("<d", math.nan if x != x else x)
-
 
 ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 EDGE = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, math.inf, -math.inf, math.nan, 1e308, -1e308])
